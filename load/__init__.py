@@ -1,0 +1,1 @@
+"""Load: Parquet files and the DuckDB file analysts open."""

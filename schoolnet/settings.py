@@ -1,0 +1,68 @@
+"""One typed settings object; every value can be overridden from the environment (SCHOOLNET_*)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SQL_DIR = PROJECT_ROOT / "sql"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Thresholds and weights of entity resolution (0-100 scales, as rapidfuzz scores)."""
+
+    # A person's name variants within one field of one dump always merge; across dumps:
+    person_same_phone_min_score: float = 70.0  # same phone: OCR variants of one name merge from here
+    person_no_phone_min_score: float = 92.0  # one side has no phone: only near-identical names merge
+    person_tone_skeleton_penalty: float = 3.0  # score on names stripped of tone marks, minus this
+    school_min_score: float = 80.0  # registry match within the district
+    school_review_margin: float = 5.0  # best - second below this: listed for review
+    district_min_mean_score: float = 40.0  # mean score per mention of the winning district
+    district_min_margin: float = 3.0  # mean-score lead over the runner-up
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path = Path("data/raw")
+    warehouse_dir: Path = Path("data/warehouse")
+    reference_dir: Path = PROJECT_ROOT / "data" / "reference"
+    workers: int = 2
+    match: MatchSettings = field(default_factory=MatchSettings)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then SCHOOLNET_<NAME> environment variables, then explicit non-None overrides."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "match":
+                continue
+            env = os.environ.get(f"SCHOOLNET_{f.name.upper()}")
+            if env is not None:
+                if env.strip() == "":
+                    raise SettingsError(f"SCHOOLNET_{f.name.upper()} is set but empty")
+                values[f.name] = _coerce(f.name, env)
+        for name, value in overrides.items():
+            if value is not None:
+                values[name] = _coerce(name, value)
+        return replace(cls(), **values)
+
+
+def _coerce(name: str, value: object) -> object:
+    if name in {"raw_dir", "warehouse_dir", "reference_dir"}:
+        return Path(str(value))
+    if name == "workers":
+        try:
+            n = int(str(value))
+        except ValueError as exc:
+            raise SettingsError(f"workers must be an integer, got {value!r}") from exc
+        if n < 1:
+            raise SettingsError(f"workers must be >= 1, got {n}")
+        return n
+    raise SettingsError(f"unknown setting {name!r}")

@@ -1,0 +1,1 @@
+"""Transform: pure functions from text to typed records (parsing, normalising, consensus, reconciliation)."""

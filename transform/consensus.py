@@ -1,0 +1,165 @@
+"""Deciding each value by agreement across renderings, then the derived values of a report series."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+
+from transform.normalize import add_months, first_of_month
+from transform.records import Finding, ReportEntry, Vote
+
+NOTE_FIELD = "note"
+
+
+def decide(values: Sequence[object]) -> tuple[object, bool]:
+    """Plurality of the values; (value, settled). A tie at the top is unsettled and decides None."""
+    if not values:
+        return None, True
+    ranked = Counter(values).most_common()
+    if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
+        return None, False
+    return ranked[0][0], True
+
+
+def decide_note(values: Sequence[str | None]) -> str | None:
+    """Narratives are cut differently by each rendering: the most common, then the longest."""
+    texts = [v for v in values if v]
+    if not texts:
+        return None
+    counts = Counter(texts)
+    return max(counts, key=lambda t: (counts[t], len(t), t))
+
+
+def consensus_across_renderings(votes: Iterable[Vote], source_file: str) -> tuple[list[ReportEntry], list[Finding]]:
+    """Votes of every rendering -> one ReportEntry per report number, with findings for disagreements."""
+    by_key: dict[tuple[int, str], list[Vote]] = {}
+    for vote in votes:
+        by_key.setdefault((vote.report_no, vote.field), []).append(vote)
+    report_nos = sorted({no for no, _ in by_key})
+    findings: list[Finding] = []
+    decided: dict[int, dict[str, object]] = {no: {} for no in report_nos}
+    unsettled_dates: dict[int, list[object]] = {}
+    for (no, name), field_votes in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        values = [v.value for v in field_votes]
+        if name == NOTE_FIELD:
+            decided[no][name] = decide_note(values)  # type: ignore[arg-type]
+            continue
+        value, settled = decide(values)
+        if not settled:
+            if name == "date":
+                unsettled_dates[no] = values
+                continue
+            findings.append(_disagreement(no, name, field_votes))
+        decided[no][name] = value
+    for no, values in unsettled_dates.items():
+        chosen = _settle_date_by_order(no, values, decided)
+        decided[no]["date"] = chosen
+        if chosen is None:
+            findings.append(_disagreement(no, "date", by_key[(no, "date")]))
+        else:
+            findings.append(Finding("date_settled_by_order", "warning",
+                                    f"report {no}: renderings tied on the date ({_tally(by_key[(no, 'date')])}); "
+                                    f"{chosen.isoformat()} is the only one in order with its neighbours"))
+    missing = sorted(set(range(1, max(report_nos, default=0) + 1)) - set(report_nos))
+    if missing:
+        findings.append(Finding("report_numbers_missing", "warning",
+                                f"no rendering holds report(s) {', '.join(map(str, missing))}"))
+    return build_entries(decided, findings), findings
+
+
+def build_entries(decided: dict[int, dict[str, object]], findings: list[Finding]) -> list[ReportEntry]:
+    """Decided values -> entries with period month (imputed where the date is missing) and increments."""
+    nos = sorted(decided)
+    dates = {no: decided[no].get("date") for no in nos}
+    months = impute_period_months([(no, dates[no]) for no in nos])  # type: ignore[misc]
+    cumulative = {no: decided[no].get("cumulative_thb") for no in nos}
+    increments = decumulate_disbursements([(no, cumulative[no]) for no in nos])  # type: ignore[misc]
+    previous: Decimal | None = None
+    for no in nos:
+        value = cumulative[no]
+        if isinstance(value, Decimal):
+            if previous is not None and value < previous:
+                findings.append(Finding("running_total_decreased", "warning",
+                                        f"report {no}: running total {value} after {previous}"))
+            previous = value
+    return [
+        ReportEntry(
+            report_no=no,
+            date=dates[no],  # type: ignore[arg-type]
+            period_month=months[no][0],
+            month_imputed=months[no][1],
+            progress_pct=decided[no].get("progress_pct"),  # type: ignore[arg-type]
+            cumulative_thb=cumulative[no],  # type: ignore[arg-type]
+            disbursed_thb=increments.get(no),
+            plan_status=decided[no].get("plan_status"),  # type: ignore[arg-type]
+            target_status=decided[no].get("target_status"),  # type: ignore[arg-type]
+            note_th=decided[no].get(NOTE_FIELD),  # type: ignore[arg-type]
+        )
+        for no in nos
+    ]
+
+
+def decumulate_disbursements(series: Sequence[tuple[int, Decimal | None]]) -> dict[int, Decimal]:
+    """Running totals -> increment since the previous known running total (the first: itself).
+
+    Summing the increments gives back the last running total.
+    """
+    out: dict[int, Decimal] = {}
+    previous = Decimal(0)
+    for no, total in series:
+        if total is None:
+            continue
+        out[no] = total - previous
+        previous = total
+    return out
+
+
+def impute_period_months(series: Sequence[tuple[int, date | None]]) -> dict[int, tuple[date | None, bool]]:
+    """First day of each report's month; a missing date takes its month from its neighbours (imputed)."""
+    out: dict[int, tuple[date | None, bool]] = {}
+    known = [(i, d) for i, (_, d) in enumerate(series) if d is not None]
+    for i, (no, day) in enumerate(series):
+        if day is not None:
+            out[no] = (first_of_month(day), False)
+            continue
+        before = [(j, d) for j, d in known if j < i]
+        after = [(j, d) for j, d in known if j > i]
+        guess: date | None = None
+        if before:
+            j, d = before[-1]
+            guess = add_months(d, i - j)
+            if after and guess >= first_of_month(after[0][1]):
+                guess = None  # no room between the neighbours: leave it unknown
+        elif after:
+            j, d = after[0]
+            guess = add_months(d, -(j - i))
+        out[no] = (guess, guess is not None)
+    return out
+
+
+def _settle_date_by_order(no: int, values: list[object], decided: dict[int, dict[str, object]]) -> date | None:
+    """Among tied dates, the only one strictly between the decided neighbours' dates, if exactly one."""
+    top = Counter(values).most_common()
+    best = top[0][1]
+    candidates = [v for v, c in top if c == best and isinstance(v, date)]
+    lower = max((d["date"] for n, d in decided.items() if n < no and isinstance(d.get("date"), date)),
+                default=None)
+    upper = min((d["date"] for n, d in decided.items() if n > no and isinstance(d.get("date"), date)),
+                default=None)
+    fitting = [c for c in candidates if (lower is None or c > lower) and (upper is None or c < upper)]
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def _tally(votes: list[Vote]) -> str:
+    return "; ".join(f"rendering {v.rendering}: {_show(v.value)}" for v in votes)
+
+
+def _show(value: object) -> str:
+    return "absent" if value is None else value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _disagreement(no: int, name: str, votes: list[Vote]) -> Finding:
+    return Finding("unsettled_disagreement", "warning",
+                   f"report {no} {name}: renderings disagree with no majority ({_tally(votes)}); stored NULL")

@@ -1,0 +1,130 @@
+"""Normalisers for the values of a report: digits, amounts, percentages, dates, phones, Thai text."""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+BE_OFFSET = 543
+THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
+THAI_MONTHS = {
+    "มกราคม": 1, "กุมภาพันธ์": 2, "มีนาคม": 3, "เมษายน": 4, "พฤษภาคม": 5, "มิถุนายน": 6,
+    "กรกฎาคม": 7, "สิงหาคม": 8, "กันยายน": 9, "ตุลาคม": 10, "พฤศจิกายน": 11, "ธันวาคม": 12,
+}
+_TONE_MARKS = "\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e47"  # ่ ้ ๊ ๋ ์ ็ : what OCR most often drops or swaps
+_SPACES = re.compile(r"\s+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
+
+
+def thai_digits_to_arabic(text: str) -> str:
+    """'๒๕๖๒' -> '2562'; other characters unchanged."""
+    return text.translate(THAI_DIGITS)
+
+
+def normalize_thai(text: str) -> str:
+    """Canonical form of Thai text for comparison: OCR-split vowels joined, digits Arabic, spaces single.
+
+    Idempotent. Unlike rapidfuzz's default_process it keeps vowels and tone marks.
+    """
+    text = unicodedata.normalize("NFC", text)
+    text = _ZERO_WIDTH.sub("", text)
+    # OCR writes sara am as nikhahit + sara aa, a tone mark possibly between them: ํ(่)า -> ่ำ
+    text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
+    text = text.replace("\u0e40\u0e40", "\u0e41")  # เ + เ -> แ
+    text = thai_digits_to_arabic(text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def tone_skeleton(text: str) -> str:
+    """normalize_thai without tone marks: two spellings differing only by a tone mark share it."""
+    return "".join(ch for ch in normalize_thai(text) if ch not in _TONE_MARKS)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """'90,000.-' / '๙๐,๐๐๐' / '32,200 บาท' -> Decimal; None when there is no number."""
+    m = re.search(r"-?\d[\d,]*(?:\.\d+)?", thai_digits_to_arabic(text))
+    if not m:
+        return None
+    try:
+        return Decimal(m.group(0).replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def parse_percent(text: str) -> Decimal | None:
+    """'5.00 %', '100.0%', '10.00' (the % sign is sometimes missing) -> Decimal with 2 places."""
+    m = re.search(r"\d+(?:[.,]\d+)?", thai_digits_to_arabic(text))
+    if not m:
+        return None
+    return Decimal(m.group(0).replace(",", ".")).quantize(Decimal("0.01"))
+
+
+def be_year_to_ce(year: int) -> int:
+    """Buddhist-Era year to Common Era; a year that is already CE (< 2400) is returned unchanged."""
+    return year - BE_OFFSET if year >= 2400 else year
+
+
+def parse_be_date(text: str) -> date | None:
+    """'29/10/2563' or '10/1/2563' (day first, BE, month may be unpadded) -> date(2020, 10, 29).
+
+    Raises ValueError for a well-formed but impossible date such as 31/02/2564.
+    Returns None when no d/m/y pattern is present.
+    """
+    m = re.search(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", thai_digits_to_arabic(text))
+    if not m:
+        return None
+    day, month, year = (int(g) for g in m.groups())
+    return date(be_year_to_ce(year), month, day)
+
+
+def parse_iso_datetime(text: str) -> date | None:
+    """'2020-10-01 00:00:00' -> date(2020, 10, 1); None when absent. Raises ValueError when impossible."""
+    m = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", thai_digits_to_arabic(text))
+    if not m:
+        return None
+    return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3))).date()
+
+
+def parse_thai_month_year(text: str, *, end_of_month: bool = False) -> date | None:
+    """'เดือนตุลาคม ๒๕๖๑' -> date(2018, 10, 1) (or the month's last day with end_of_month)."""
+    text = thai_digits_to_arabic(text)
+    for name, month in THAI_MONTHS.items():
+        m = re.search(name + r"\s*(?:พ\.ศ\.)?\s*(\d{4})", text)
+        if m:
+            year = be_year_to_ce(int(m.group(1)))
+            day = calendar.monthrange(year, month)[1] if end_of_month else 1
+            return date(year, month, day)
+    return None
+
+
+def fiscal_year_of(day: date) -> int:
+    """Thai fiscal year (BE) of a date: FY 2564 runs 2020-10-01 .. 2021-09-30."""
+    return day.year + BE_OFFSET + (1 if day.month >= 10 else 0)
+
+
+def fiscal_year_from_user(year: int) -> int:
+    """A fiscal year as users type it, BE (2564) or CE fiscal-year-ending (2021), -> BE."""
+    if year >= 2400:
+        return year
+    if 1900 <= year < 2400:
+        return year + BE_OFFSET
+    raise ValueError(f"not a fiscal year: {year}")
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    """First day of the month `months` after day's month."""
+    index = day.year * 12 + (day.month - 1) + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def normalize_phone(text: str) -> str | None:
+    """'เบอร์โทร 6425' -> '6425'; '(โทร.02 6289067)' -> '026289067'; None when no digits."""
+    digits = re.sub(r"\D", "", thai_digits_to_arabic(text))
+    return digits or None

@@ -1,0 +1,113 @@
+"""Typed records that cross stage boundaries: what a parser reads, and what consensus decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+LAYOUTS = ("progress_form", "web_progress", "proposal")
+REPORT_FIELDS = ("date", "progress_pct", "cumulative_thb", "plan_status", "target_status", "note")
+
+
+class DumpParseError(ValueError):
+    """A dump the parser cannot understand; the file is quarantined with this reason."""
+
+    def __init__(self, source_file: str, line_no: int | None, why: str):
+        self.source_file, self.line_no, self.why = source_file, line_no, why
+        where = f"{source_file}:{line_no}" if line_no else source_file
+        super().__init__(f"{where}: {why}")
+
+
+@dataclass(frozen=True)
+class PersonMention:
+    """One rendering's spelling of a person in one role, with the evidence printed beside it."""
+
+    role: str  # 'officer', 'coordinator', 'signatory'
+    raw: str  # as printed, title and phone included
+    title_th: str | None
+    name_th: str  # title and phone stripped, normalised
+    phone: str | None
+    rendering: int
+    position_th: str | None = None  # e.g. 'หัวหน้าฝ่ายการศึกษา' under a signature
+
+
+@dataclass(frozen=True)
+class SchoolMention:
+    raw: str
+    name_th: str  # without the word โรงเรียน
+    network_no: int | None
+
+
+@dataclass(frozen=True)
+class Vote:
+    """What one rendering said about one field of one report (value None = said 'absent')."""
+
+    report_no: int
+    field: str
+    rendering: int
+    value: object
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A data-quality finding on one dump (becomes a dq_issue row)."""
+
+    check_name: str
+    severity: str  # 'error' or 'warning'
+    detail: str
+
+
+@dataclass(frozen=True)
+class ReportEntry:
+    """One monthly report of one project, as decided across renderings."""
+
+    report_no: int
+    date: date | None
+    period_month: date | None
+    month_imputed: bool
+    progress_pct: Decimal | None
+    cumulative_thb: Decimal | None
+    disbursed_thb: Decimal | None
+    plan_status: str | None
+    target_status: str | None
+    note_th: str | None
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    step_no: int
+    description_th: str
+    weight_pct: Decimal | None
+    start_date: date | None
+    end_date: date | None
+
+
+@dataclass(frozen=True)
+class ProjectHeader:
+    project_code: str | None
+    fiscal_year: int | None
+    name_th: str | None
+    budget_thb: Decimal | None
+    reported_spent_thb: Decimal | None
+    start_date: date | None
+    end_date: date | None
+    unit_th: str | None
+
+
+@dataclass(frozen=True)
+class ParsedDump:
+    """Everything one dump says, values already decided across its renderings."""
+
+    source_file: str
+    layout: str
+    renderings: int
+    header: ProjectHeader
+    district_mentions: tuple[str, ...]
+    people: tuple[PersonMention, ...]
+    reports: tuple[ReportEntry, ...]
+    networks: tuple[int, ...]
+    schools: tuple[SchoolMention, ...]
+    votes: tuple[Vote, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    steps: tuple[PlanStep, ...] = field(default_factory=tuple)

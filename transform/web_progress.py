@@ -1,0 +1,105 @@
+"""Layout 2, the scraped web progress page: code and district in the title lines, one progress figure
+with its date (printed twice: CE in the heading, BE before the narrative), a step plan, a KPI block."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from transform.consensus import consensus_across_renderings
+from transform.normalize import normalize_thai, parse_be_date, parse_iso_datetime, parse_percent
+from transform.records import DumpParseError, Finding, ParsedDump, PlanStep, ProjectHeader, Vote
+from transform.status import classify_status
+from transform.text_mentions import district_mentions, network_numbers, school_mentions
+
+_TITLE = re.compile(r"^(?P<name>[^\n:]+?)\s*:\s*(?P<code>50\d{2}0000-\d{4})\s*$", re.MULTILINE)
+_DISTRICT_YEAR = re.compile(r"^(?P<unit>สำนักงานเขต\S+)\s*:\s*\(\s*(?P<year>\d{4})\s*\)", re.MULTILINE)
+_PROGRESS = re.compile(
+    r"\((?P<no>\d+)\)\s*ความคืบหน้าโครงการ\S*\s*ร้อยละ\s*(?P<pct>\d+(?:\.\d+)?)\s*(?:\((?P<iso>[\d-]+)\))?"
+)
+_NARRATIVE = re.compile(r"^(?P<date>\d{1,2}/\d{1,2}/\d{4})\s*:\s*(?P<note>.+)$", re.MULTILINE)
+_HEADLINE_PCT = re.compile(r"^ความคืบหน้าโครงการ\s*ร้อยละ\s*(\d+(?:\.\d+)?)\s*$", re.MULTILINE)
+_STEP = re.compile(
+    r"ขั้นตอน\s*(?P<no>\d+)\s*\n\s*:(?P<desc>[^\n]*)\n\s*:(?P<pct>[\d.]+)\s*%?\s*\n"
+    r"\s*เริ่มต้น\s*:(?P<start>[^\n]*)\n\s*สิ้นสุด\s*:(?P<end>[^\n]*)"
+)
+_UNIT = re.compile(r"^(ฝ่าย\S+)\s*$", re.MULTILINE)
+_STATUS_LINE = re.compile(r"^\s*:?\s*((?:ไม่\s*)?เป็นไปตาม\S*)\s*$", re.MULTILINE)
+
+
+def parse_web_progress(text: str, source: str) -> ParsedDump:
+    text = normalize_thai_lines(text)
+    title = _TITLE.search(text)
+    if not title:
+        raise DumpParseError(source, None, "web progress page without a 'name : 50XX0000-NNNN' title line")
+    unit_m = _DISTRICT_YEAR.search(text)
+    findings: list[Finding] = []
+    votes: list[Vote] = []
+    progress_lines = list(_PROGRESS.finditer(text))
+    narratives = list(_NARRATIVE.finditer(text))
+    for i, m in enumerate(progress_lines):
+        no = int(m.group("no"))
+        votes.append(Vote(no, "progress_pct", 1, parse_percent(m.group("pct"))))
+        if m.group("iso"):
+            votes.append(Vote(no, "date", 1, _safe(parse_iso_datetime, m.group("iso"), findings, no)))
+        if i < len(narratives):  # the narrative that follows states the same date in BE: a second vote
+            n = narratives[i]
+            votes.append(Vote(no, "date", 2, _safe(parse_be_date, n.group("date"), findings, no)))
+            votes.append(Vote(no, "note", 1, n.group("note").strip()))
+    headline = _HEADLINE_PCT.search(text)
+    if headline and progress_lines:  # the page headline repeats the latest figure
+        latest = max(int(m.group("no")) for m in progress_lines)
+        votes.append(Vote(latest, "progress_pct", 2, parse_percent(headline.group(1))))
+    for m in _STATUS_LINE.finditer(text):
+        reading = classify_status(m.group(1))
+        latest = max((int(p.group("no")) for p in progress_lines), default=None)
+        if latest is not None:
+            if reading.plan:
+                votes.append(Vote(latest, "plan_status", 1, reading.plan))
+            if reading.target:
+                votes.append(Vote(latest, "target_status", 1, reading.target))
+    reports, report_findings = consensus_across_renderings(votes, source)
+    findings.extend(report_findings)
+    unit = _UNIT.search(text)
+    unit_th = " / ".join(x for x in (unit_m.group("unit") if unit_m else None,
+                                     unit.group(1) if unit else None) if x) or None
+    header = ProjectHeader(
+        project_code=title.group("code"), fiscal_year=int(unit_m.group("year")) if unit_m else None,
+        name_th=normalize_thai(title.group("name")), budget_thb=None, reported_spent_thb=None,
+        start_date=None, end_date=None, unit_th=unit_th,
+    )
+    return ParsedDump(
+        source_file=source, layout="web_progress", renderings=1, header=header,
+        district_mentions=tuple(district_mentions([unit_m.group("unit")] if unit_m else [])),
+        people=(), reports=tuple(reports), networks=tuple(network_numbers(text)),
+        schools=tuple(school_mentions(text)), votes=tuple(votes), findings=tuple(findings),
+        steps=tuple(_steps(text, findings)),
+    )
+
+
+def normalize_thai_lines(text: str) -> str:
+    return "\n".join(normalize_thai(line) for line in text.splitlines())
+
+
+def _safe(parse, raw: str, findings: list[Finding], no: int):  # noqa: ANN001, ANN202
+    try:
+        return parse(raw)
+    except ValueError:
+        findings.append(Finding("impossible_date", "warning", f"report {no}: {raw} is not a real date"))
+        return None
+
+
+def _steps(text: str, findings: list[Finding]) -> list[PlanStep]:
+    steps = []
+    for m in _STEP.finditer(text):
+        no = int(m.group("no"))
+        steps.append(PlanStep(
+            step_no=no, description_th=m.group("desc").strip(),
+            weight_pct=parse_percent(m.group("pct")) if m.group("pct") else None,
+            start_date=_safe(parse_iso_datetime, m.group("start"), findings, no),
+            end_date=_safe(parse_iso_datetime, m.group("end"), findings, no),
+        ))
+    total = sum((s.weight_pct or Decimal(0)) for s in steps)
+    if steps and total != Decimal(100):
+        findings.append(Finding("plan_weights_not_100", "warning", f"step weights add up to {total} %"))
+    return steps
