@@ -29,6 +29,9 @@ class TitleBook:
         ordered = sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0]))
         return cls(tuple(ordered))
 
+    def is_title(self, text: str) -> bool:
+        return any(text == spelling for spelling, _ in self.spellings)
+
     def split(self, text: str) -> tuple[str | None, str]:
         """'นางสาวทิพการ ทวีคุณ' -> ('นางสาว', 'ทิพการ ทวีคุณ'); titles may stack ('ดร.นาย...')."""
         found: list[str] = []
@@ -74,7 +77,7 @@ def parse_person(raw: str, role: str, rendering: int, titles: TitleBook,
     text = text.strip(" ()[]:-").strip()
     title, name = titles.split(text)
     name = normalize_thai(name.strip(" ()"))
-    if len(name.replace(" ", "")) < 2:
+    if len(name.replace(" ", "")) < 2 or titles.is_title(name):
         return None
     return PersonMention(role=role, raw=raw.strip(), title_th=title, name_th=name, phone=phone,
                          rendering=rendering, position_th=position_th)

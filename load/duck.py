@@ -1,0 +1,45 @@
+"""The one door to DuckDB: every statement is named, and an error carries that name and the SQL."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from schoolnet.settings import SQL_DIR
+
+_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+class WarehouseSQLError(RuntimeError):
+    def __init__(self, name: str, sql: str, cause: Exception):
+        self.name, self.sql = name, sql
+        super().__init__(f"SQL statement {name!r} failed: {cause}\n--- SQL ---\n{sql}")
+
+
+def identifier(name: str) -> str:
+    """A validated SQL identifier (table or column names are never taken from input unchecked)."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+def literal(text: str) -> str:
+    """A SQL string literal (for DDL, where parameters cannot be bound, such as file paths in views)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def sql_file(relative: str) -> str:
+    return (SQL_DIR / relative).read_text(encoding="utf-8")
+
+
+def execute(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: list | None = None):
+    try:
+        return con.execute(sql, params or [])
+    except duckdb.Error as exc:
+        raise WarehouseSQLError(name, sql, exc) from exc
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=read_only)

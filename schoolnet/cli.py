@@ -1,0 +1,83 @@
+"""The `schoolnet` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from schoolnet.settings import Settings, SettingsError
+
+
+def _fiscal_year(text: str) -> int:
+    from transform.normalize import fiscal_year_from_user
+
+    try:
+        return fiscal_year_from_user(int(text))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fiscal year (BE like 2564 or CE like 2021)") from exc
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="schoolnet",
+        description="ETL pipeline and DuckDB/Parquet warehouse for BMA school-network project reports.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run", help="run the ETL flow once",
+        description="Run the ETL flow once: discover raw dumps, parse all three layouts, decide each value "
+                    "across renderings, resolve people/schools/districts, and publish Parquet files plus "
+                    "warehouse.duckdb. Exit 0 when the run completed (even with quarantined files).",
+    )
+    run.add_argument("--raw-dir", type=Path, default=None,
+                     help="landing folder of raw dumps (default: data/raw, or $SCHOOLNET_RAW_DIR)")
+    run.add_argument("--warehouse-dir", type=Path, default=None,
+                     help="warehouse folder (default: data/warehouse, or $SCHOOLNET_WAREHOUSE_DIR)")
+    run.add_argument("--fiscal-year", type=_fiscal_year, default=None,
+                     help="rebuild only this fiscal year's fact partitions: BE (2564) or CE year-ending (2021)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="parse every file again instead of reusing unchanged files' previous parse")
+    run.add_argument("--no-prefect", action="store_true",
+                     help="run the same stages without Prefect (no API server, e.g. for quick local checks)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from schoolnet import pipeline
+
+    try:
+        settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
+    except SettingsError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    if not settings.raw_dir.is_dir():
+        print(f"schoolnet: raw dir {settings.raw_dir} does not exist", file=sys.stderr)
+        return 2
+    try:
+        if args.no_prefect:
+            summary = pipeline.run_once(settings, args.fiscal_year, args.full_refresh)
+        else:
+            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+            from flows.etl import etl_flow
+
+            summary = etl_flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                               fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+    except pipeline.RunLockedError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 3
+    print(summary.as_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""Identities on the real seeds, and the rules that keep different people apart."""
+
+import pytest
+
+from schoolnet.settings import MatchSettings
+from tests.conftest import SEEDS
+from transform.entities import _LocalPerson, _same_person, resolve_entities
+from transform.parse import parse
+from transform.records import PersonMention
+
+
+@pytest.fixture(scope="module")
+def resolution(titles, reference):
+    if not SEEDS.is_dir():
+        pytest.skip(f"real seed dumps not found at {SEEDS}")
+    dumps = [parse(p.read_text(encoding="utf-8"), p.name, titles) for p in sorted(SEEDS.glob("*.txt"))]
+    return resolve_entities(dumps, reference, MatchSettings())
+
+
+def test_districts_with_bma_codes(resolution):
+    got = {f[:3]: (d.district_id, d.name_th) for f, d in resolution.district_of.items()}
+    assert got == {"000": ("5002", "ป้อมปราบศัตรูพ่าย"), "001": ("5021", "ภาษีเจริญ"), "002": ("5023", "บางขุนเทียน"),
+                   "003": ("5001", "พระนคร"), "004": ("5024", "ราษฎร์บูรณะ")}
+
+
+def test_one_identity_per_person(resolution):
+    names = sorted((p.family, p.name_th, p.phone) for p in resolution.persons)
+    assert names == sorted([
+        ("coordinator", "ศศิวัฒน์ บุญวงศ์", "1547"), ("coordinator", "วรวิทย์ เทียงธรรม", "1512"),
+        ("coordinator", "ภานุพงศ์ ศิริบุญ", "1515"), ("officer", "ทิพการ ทวีคุณ", "6425"),
+        ("officer", "ณัฐพิมล สิริภักดิ์กุล", "6628"), ("officer", "อรพรรณ เพชรเมณี", "026289067"),
+        ("officer", "รินทร์รัช จินดี", None), ("officer", "ธนาชิต ชูติกาญจน์", None),
+    ])
+
+
+def test_every_raw_spelling_is_an_alias(resolution):
+    coordinator = {a.raw_text for a in resolution.aliases if a.canonical_name == "วรวิทย์ เทียงธรรม"}
+    assert coordinator == {"นายวรวิทย์ เทียงธรรม โทร 1512", "นายวรวิฒิ เทียงธรรม โทร 1512",
+                           "นายวรวิฑูรย์ เทียงธรรม โทร 1512"}
+
+
+def test_schools_take_the_registry_name(resolution):
+    got = sorted((s.name_th, s.network_no, s.district_id, s.in_registry) for s in resolution.schools)
+    assert got == [("วัดจันทร์ประดิษฐาราม", 54, "5021", True), ("วัดนิมมานรดี", 53, "5021", True),
+                   ("วัดอ่างแก้ว (จีบ ปานขำ)", 55, "5021", True)]
+
+
+def test_networks_link_to_districts(resolution):
+    assert resolution.networks == {53: "5021", 54: "5021", 55: "5021", 71: "5023", 72: "5023", 75: "5024"}
+
+
+def _local(name: str, phone: str | None, source: str) -> _LocalPerson:
+    m = PersonMention("coordinator", name, "นาย", name, phone, 1)
+    return _LocalPerson(source, "coordinator", "coordinator", [m], None)
+
+
+def test_similar_names_with_different_phones_stay_apart():
+    same, _ = _same_person(_local("สมชาย ใจดี", "1512", "a"), _local("สมชาติ ใจดี", "1599", "b"), MatchSettings())
+    assert not same
+
+
+def test_tone_mark_variant_with_same_phone_merges():
+    same, _ = _same_person(_local("ณัฐพิมล สิริภักดิ์กุล", "6628", "a"),
+                           _local("ณัฐพิมล สิริภักดิกุล", "6628", "b"), MatchSettings())
+    assert same
+
+
+def test_resolution_does_not_depend_on_file_order(titles, reference):
+    if not SEEDS.is_dir():
+        pytest.skip(f"real seed dumps not found at {SEEDS}")
+    dumps = [parse(p.read_text(encoding="utf-8"), p.name, titles) for p in sorted(SEEDS.glob("*.txt"))]
+    a = resolve_entities(dumps, reference, MatchSettings())
+    b = resolve_entities(list(reversed(dumps)), reference, MatchSettings())
+    assert a.persons == b.persons and a.schools == b.schools and a.aliases == b.aliases
