@@ -20,8 +20,8 @@ from load.tables import SCHEMAS, Quarantined, build_tables
 from load.warehouse import ParseCache, publish, read_previous_ledger
 from schoolnet.settings import Settings
 from transform.entities import Resolution, resolve_entities
-from transform.people import title_book
 from transform.parse import parse
+from transform.people import title_book
 from transform.records import DumpParseError, ParsedDump
 
 PARALLEL_FROM = 32  # below this many files to parse, a process pool costs more than it saves

@@ -104,7 +104,7 @@ def resolve_district(dump: ParsedDump, reference: Reference, settings: MatchSett
         elif best >= settings.district_min_mean_score and best - runner >= settings.district_min_margin:
             chosen, method = by_id[best_id], "fuzzy_combined"
             findings.append(Finding("district_resolved_fuzzily", "warning",
-                                    f"mentions ({', '.join(sorted(set(mentions)))}) do not all spell one real district; "
+                                    f"mentions ({', '.join(sorted(set(mentions)))}) do not all spell one district; "
                                     f"all {len(mentions)} mentions together point to {by_id[best_id].name_th} "
                                     f"(mean score {best:.1f}, next {runner:.1f})"))
     if chosen is None:
