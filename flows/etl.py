@@ -18,8 +18,8 @@ def extract_and_parse(settings: Settings, full_refresh: bool) -> list[pipeline.F
 
 
 @task(name="resolve-entities", cache_policy=NO_CACHE)
-def resolve_entities(outcomes: list[pipeline.FileOutcome], settings: Settings):  # noqa: ANN201
-    return pipeline.resolve(outcomes, settings)
+def resolve_entities(outcomes: list[pipeline.FileOutcome], settings: Settings, run_id: str):  # noqa: ANN201
+    return pipeline.resolve(outcomes, settings, run_id)
 
 
 @task(name="load-warehouse", cache_policy=NO_CACHE)
@@ -39,7 +39,7 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
     logger = get_run_logger()
     with pipeline.warehouse_lock(Path(settings.warehouse_dir)):
         outcomes = extract_and_parse(settings, full_refresh)
-        resolved = resolve_entities(outcomes, settings)
+        resolved = resolve_entities(outcomes, settings, run_id)
         summary = load_warehouse(outcomes, resolved, settings, run_id, year)
     logger.info(summary.as_text())
     return summary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 
 import pyarrow as pa
@@ -57,6 +57,16 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("entity_type", pa.string()), ("raw_text", pa.string()), ("canonical_id", pa.string()),
         ("canonical_name", pa.string()), ("score", pa.float64()), ("method", pa.string()),
         ("source_file", pa.string()),
+    ]),
+    "entity_review": pa.schema([
+        ("entity_type", pa.string()), ("left_id", pa.string()), ("left_name", pa.string()),
+        ("right_id", pa.string()), ("right_name", pa.string()), ("score", pa.float64()),
+        ("decision", pa.string()), ("evidence", pa.string()),
+    ]),
+    "entity_registry": pa.schema([
+        ("entity_type", pa.string()), ("canonical_id", pa.string()), ("canonical_name", pa.string()),
+        ("phone", pa.string()), ("district_id", pa.string()), ("spellings", pa.list_(pa.string())),
+        ("first_run_id", pa.string()),
     ]),
     "dq_issue": pa.schema([
         ("source_file", pa.string()), ("project_key", pa.string()), ("check_name", pa.string()),
@@ -197,7 +207,9 @@ def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference:
         else:
             rows["dim_officer"].append({"officer_id": p.person_id, "name_th": p.name_th, "title_th": p.title_th,
                                         "phone": p.phone, "position_th": p.position_th})
-    rows["entity_alias"] = [a.__dict__ for a in resolution.aliases]
+    rows["entity_alias"] = [asdict(a) for a in resolution.aliases]
+    rows["entity_review"] = [asdict(r) for r in resolution.reviews]
+    rows["entity_registry"] = [{**asdict(r), "spellings": list(r.spellings)} for r in resolution.registry]
     for fact in FACT_TABLES:
         kept = [r for r in rows[fact] if r["fiscal_year"] is not None]
         rows[fact] = sorted(kept, key=lambda r: (r["fiscal_year"], r["project_key"], r["report_no"]))

@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 from load.duck import connect, execute, identifier, literal, sql_file
 from load.tables import FACT_TABLES, SCHEMAS
 from schoolnet.settings import SQL_DIR
+from transform.identity import RegistryEntry
 from transform.records import ParsedDump
 
 DUCKDB_FILE = "warehouse.duckdb"
@@ -60,6 +61,16 @@ def read_previous_ledger(warehouse_dir: Path) -> pa.Table:
     if not files:
         return SCHEMAS["ingest_ledger"].empty_table()
     return pa.concat_tables([pq.read_table(f, schema=SCHEMAS["ingest_ledger"]) for f in files])
+
+
+def read_previous_registry(warehouse_dir: Path) -> list[RegistryEntry]:
+    """Identities published by earlier runs (their ids must not change)."""
+    files = sorted((warehouse_dir / "entity_registry").glob("*.parquet"))
+    if not files:
+        return []
+    rows = pa.concat_tables([pq.read_table(f, schema=SCHEMAS["entity_registry"]) for f in files]).to_pylist()
+    return [RegistryEntry(r["entity_type"], r["canonical_id"], r["canonical_name"], r["phone"], r["district_id"],
+                          tuple(r["spellings"] or ()), r["first_run_id"]) for r in rows]
 
 
 def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str,

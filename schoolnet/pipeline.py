@@ -15,9 +15,9 @@ from pathlib import Path
 import pyarrow as pa
 
 from extract.discover import RawFile, decode_dump, discover_dumps
-from extract.reference import Reference, load_reference
+from extract.reference import Reference, load_overrides, load_reference
 from load.tables import SCHEMAS, Quarantined, build_tables
-from load.warehouse import ParseCache, publish, read_previous_ledger
+from load.warehouse import ParseCache, publish, read_previous_ledger, read_previous_registry
 from schoolnet.settings import Settings
 from transform.entities import Resolution, resolve_entities
 from transform.parse import parse
@@ -134,10 +134,14 @@ def _renamed(dump: ParsedDump, source_file: str) -> ParsedDump:
     return replace(dump, source_file=source_file)
 
 
-def resolve(outcomes: list[FileOutcome], settings: Settings) -> tuple[Resolution, Reference]:
+def resolve(outcomes: list[FileOutcome], settings: Settings, run_id: str | None = None,
+            ) -> tuple[Resolution, Reference]:
+    """Identities of every parsed dump, keeping the ids of earlier runs and honouring overrides."""
     reference = load_reference(settings.reference_dir)
+    overrides = load_overrides(settings.reference_dir)
+    registry = read_previous_registry(settings.warehouse_dir)
     dumps = [o.dump for o in outcomes if o.dump is not None]
-    return resolve_entities(dumps, reference, settings.match), reference
+    return resolve_entities(dumps, reference, settings.match, registry, overrides, run_id), reference
 
 
 def load(outcomes: list[FileOutcome], resolution: Resolution, reference: Reference, settings: Settings,
@@ -175,5 +179,5 @@ def run_once(settings: Settings, fiscal_year: int | None = None, full_refresh: b
     run_id = new_run_id()
     with warehouse_lock(settings.warehouse_dir):
         outcomes = ingest(settings, full_refresh)
-        resolution, reference = resolve(outcomes, settings)
+        resolution, reference = resolve(outcomes, settings, run_id)
         return load(outcomes, resolution, reference, settings, run_id, fiscal_year)

@@ -22,8 +22,11 @@ class MatchSettings:
     person_same_phone_min_score: float = 70.0  # same phone: OCR variants of one name merge from here
     person_no_phone_min_score: float = 92.0  # one side has no phone: only near-identical names merge
     person_tone_skeleton_penalty: float = 3.0  # score on names stripped of tone marks, minus this
+    person_review_min_score: float = 75.0  # pairs scoring in [min, max) are listed in entity_review
+    person_review_max_score: float = 95.0
     school_min_score: float = 80.0  # registry match within the district
     school_review_margin: float = 5.0  # best - second below this: listed for review
+    school_cluster_min_score: float = 88.0  # spellings of one school that is not in the registry
     district_min_mean_score: float = 40.0  # mean score per mention of the winning district
     district_min_margin: float = 3.0  # mean-score lead over the runner-up
 

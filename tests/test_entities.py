@@ -4,8 +4,9 @@ import pytest
 
 from schoolnet.settings import MatchSettings
 from tests.conftest import SEEDS
-from transform.entities import _LocalPerson, _same_person, resolve_entities
+from transform.entities import resolve_entities
 from transform.parse import parse
+from transform.persons import PersonNode, compare
 from transform.records import PersonMention
 
 
@@ -49,20 +50,33 @@ def test_networks_link_to_districts(resolution):
     assert resolution.networks == {53: "5021", 54: "5021", 55: "5021", 71: "5023", 72: "5023", 75: "5024"}
 
 
-def _local(name: str, phone: str | None, source: str) -> _LocalPerson:
-    m = PersonMention("coordinator", name, "นาย", name, phone, 1)
-    return _LocalPerson(source, "coordinator", "coordinator", [m], None)
+def _node(name: str, phone: str | None, source: str, title: str = "นาย", family: str = "coordinator",
+          district: str | None = None) -> PersonNode:
+    m = PersonMention(family, f"{title}{name}", title, name, phone, 1)
+    return PersonNode(family, source, family, [m], district)
 
 
 def test_similar_names_with_different_phones_stay_apart():
-    same, _ = _same_person(_local("สมชาย ใจดี", "1512", "a"), _local("สมชาติ ใจดี", "1599", "b"), MatchSettings())
+    same, _, _ = compare(_node("สมชาย ใจดี", "1512", "a"), _node("สมชาติ ใจดี", "1599", "b"), MatchSettings())
     assert not same
 
 
 def test_tone_mark_variant_with_same_phone_merges():
-    same, _ = _same_person(_local("ณัฐพิมล สิริภักดิ์กุล", "6628", "a"),
-                           _local("ณัฐพิมล สิริภักดิกุล", "6628", "b"), MatchSettings())
+    same, _, _ = compare(_node("ณัฐพิมล สิริภักดิ์กุล", "6628", "a"), _node("ณัฐพิมล สิริภักดิกุล", "6628", "b"),
+                         MatchSettings())
     assert same
+
+
+def test_titles_of_different_genders_never_merge():
+    same, _, evidence = compare(_node("สมใจ ดีงาม", "1500", "a", "นาย"), _node("สมใจ ดีงาม", "1500", "b", "นาง"),
+                                MatchSettings())
+    assert not same and "gender" in evidence
+
+
+def test_officers_of_different_districts_without_phones_stay_apart():
+    same, _, _ = compare(_node("สมใจ ดีงาม", None, "a", family="officer", district="5001"),
+                         _node("สมใจ ดีงาม", None, "b", family="officer", district="5002"), MatchSettings())
+    assert not same
 
 
 def test_resolution_does_not_depend_on_file_order(titles, reference):

@@ -1,0 +1,157 @@
+"""What every kind of identity shares: stable ids, aliases, review pairs, the registry of earlier runs,
+analyst overrides, and clustering that honours forbidden merges."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from transform.normalize import normalize_thai
+
+OVERRIDE_ACTIONS = ("pin", "forbid", "rename")
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """An id from the identity's defining evidence, not from row order or file order."""
+    digest = hashlib.sha1("\x1f".join(str(p) for p in parts).encode("utf-8")).hexdigest()[:12]
+    return f"{prefix}-{digest}"
+
+
+@dataclass(frozen=True)
+class Alias:
+    entity_type: str  # 'district', 'coordinator', 'officer', 'school'
+    raw_text: str
+    canonical_id: str | None
+    canonical_name: str | None
+    score: float
+    method: str
+    source_file: str
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    """A borderline pair: close enough to look at, with the decision taken and the evidence."""
+
+    entity_type: str
+    left_id: str
+    left_name: str
+    right_id: str
+    right_name: str
+    score: float
+    decision: str  # 'merged' or 'kept_apart'
+    evidence: str
+
+
+@dataclass(frozen=True)
+class RegistryEntry:
+    """An identity as an earlier run published it: its id never changes."""
+
+    entity_type: str
+    canonical_id: str
+    canonical_name: str
+    phone: str | None
+    district_id: str | None
+    spellings: tuple[str, ...] = ()
+    first_run_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Override:
+    action: str  # 'pin' (raw spelling -> id), 'forbid' (never merge a and b), 'rename' (id -> name)
+    entity_type: str
+    subject: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Overrides:
+    rules: tuple[Override, ...] = ()
+
+    def pins(self, entity_type: str) -> dict[str, str]:
+        """Normalised spelling -> pinned id."""
+        return {normalize_thai(o.subject): o.target for o in self.rules
+                if o.action == "pin" and o.entity_type == entity_type}
+
+    def forbidden(self, entity_type: str) -> list[tuple[str, str]]:
+        return [(normalize_thai(o.subject), normalize_thai(o.target)) for o in self.rules
+                if o.action == "forbid" and o.entity_type == entity_type]
+
+    def renames(self, entity_type: str) -> dict[str, str]:
+        return {o.subject: normalize_thai(o.target) for o in self.rules
+                if o.action == "rename" and o.entity_type == entity_type}
+
+
+@dataclass
+class Clusters:
+    """Union-find over items where some pairs of items may never end up together."""
+
+    size: int
+    cannot_link: list[tuple[int, int]] = field(default_factory=list)
+    parent: list[int] = field(init=False)
+    members: dict[int, set[int]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.parent = list(range(self.size))
+        self.members = {i: {i} for i in range(self.size)}
+        self._apart: dict[int, set[int]] = defaultdict(set)
+        for a, b in self.cannot_link:
+            self._apart[a].add(b)
+            self._apart[b].add(a)
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def can_union(self, i: int, j: int) -> bool:
+        ri, rj = self.find(i), self.find(j)
+        if ri == rj:
+            return True
+        small, big = sorted((self.members[ri], self.members[rj]), key=len)
+        return not any(self._apart[m] & big for m in small)
+
+    def union(self, i: int, j: int) -> bool:
+        """Join the clusters of i and j unless a forbidden pair would end up together."""
+        ri, rj = self.find(i), self.find(j)
+        if ri == rj:
+            return True
+        if not self.can_union(i, j):
+            return False
+        if len(self.members[ri]) < len(self.members[rj]):
+            ri, rj = rj, ri
+        self.parent[rj] = ri
+        self.members[ri] |= self.members.pop(rj)
+        return True
+
+    def groups(self) -> list[list[int]]:
+        return [sorted(m) for _, m in sorted(self.members.items(), key=lambda kv: min(kv[1]))]
+
+
+def blocked_pairs(keys: Sequence[Iterable[str]]) -> Iterable[tuple[int, int]]:
+    """Candidate pairs that share at least one blocking key, each once, in a deterministic order."""
+    blocks: dict[str, list[int]] = defaultdict(list)
+    for i, item_keys in enumerate(keys):
+        for key in set(item_keys):
+            blocks[key].append(i)
+    seen: set[tuple[int, int]] = set()
+    for key in sorted(blocks):
+        members = blocks[key]
+        for x, i in enumerate(members):
+            for j in members[x + 1:]:
+                if (i, j) not in seen:
+                    seen.add((i, j))
+                    yield i, j
+
+
+def majority(values: Iterable[str | None], tie_break: Callable[[str], object] = lambda v: v) -> str | None:
+    """Most frequent non-empty value; ties broken deterministically."""
+    counts: dict[str, int] = defaultdict(int)
+    for v in values:
+        if v:
+            counts[v] += 1
+    if not counts:
+        return None
+    return min(counts, key=lambda v: (-counts[v], tie_break(v)))

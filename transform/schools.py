@@ -1,0 +1,146 @@
+"""Schools: the registry's name (without โรงเรียน) within the school's district, even when no rendering
+spells it right; a school not in the registry keeps its best-supported spelling and goes to review."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from extract.reference import Reference, RegistrySchool
+from schoolnet.settings import MatchSettings
+from transform.identity import Alias, Clusters, Overrides, RegistryEntry, ReviewPair, blocked_pairs, stable_id
+from transform.normalize import normalize_thai, tone_skeleton
+from transform.records import Finding, ParsedDump
+
+
+@dataclass(frozen=True)
+class School:
+    school_id: str
+    name_th: str
+    network_no: int | None
+    district_id: str | None
+    in_registry: bool
+
+
+def school_score(a: str, b: str) -> float:
+    return max(fuzz.ratio(a, b), fuzz.ratio(tone_skeleton(a), tone_skeleton(b)) - 2)
+
+
+def match_registry(name: str, district_id: str | None, reference: Reference, settings: MatchSettings,
+                   ) -> tuple[RegistrySchool | None, float, RegistrySchool | None, float]:
+    """Best registry school for a spelling within its district: (school, score, runner-up, its score)."""
+    pool = [s for s in reference.schools if district_id is None or s.district_id == district_id]
+    scored = sorted(((max(school_score(name, s.name_th), school_score(name, s.short_th) if s.short_th else 0.0),
+                      s.name_th, s) for s in pool), key=lambda t: (-t[0], t[1]))
+    if not scored:
+        return None, 0.0, None, 0.0
+    best = scored[0]
+    runner = scored[1] if len(scored) > 1 else (0.0, "", None)
+    return (best[2] if best[0] >= settings.school_min_score else None), best[0], runner[2], runner[0]
+
+
+def registry_school_id(school: RegistrySchool) -> str:
+    return stable_id("sch", school.name_th, school.district_id)
+
+
+@dataclass(frozen=True)
+class SchoolResult:
+    schools: tuple[School, ...]
+    aliases: tuple[Alias, ...]
+    reviews: tuple[ReviewPair, ...]
+    findings: tuple[tuple[str, Finding], ...]
+    registry: tuple[RegistryEntry, ...]
+
+
+def resolve_schools(dumps: Sequence[ParsedDump], district_of: dict[str, str | None], reference: Reference,
+                    settings: MatchSettings, registry: Sequence[RegistryEntry] = (),
+                    overrides: Overrides = Overrides(), run_id: str | None = None) -> SchoolResult:
+    aliases: list[Alias] = []
+    reviews: list[ReviewPair] = []
+    findings: list[tuple[str, Finding]] = []
+    found: dict[str, dict] = {}
+    unmatched: list[tuple[str, str, str | None, int | None, str]] = []  # raw, name, district, network, file
+    pins = overrides.pins("school")
+    for dump in sorted(dumps, key=lambda d: d.source_file):
+        district_id = district_of.get(dump.source_file)
+        for raw, name, network in sorted({(s.raw, s.name_th, s.network_no) for s in dump.schools},
+                                         key=lambda t: (t[0], t[1], t[2] or 0)):
+            pinned = pins.get(normalize_thai(name)) or pins.get(normalize_thai(raw))
+            school, score, runner, runner_score = match_registry(name, district_id, reference, settings)
+            if pinned is None and school is None:
+                unmatched.append((raw, name, district_id, network, dump.source_file))
+                continue
+            sid = pinned or registry_school_id(school)  # type: ignore[arg-type]
+            canonical = school.name_th if school and not pinned else name
+            entry = found.setdefault(sid, {"name": canonical, "district": school.district_id if school
+                                           else district_id, "registry": school is not None and not pinned,
+                                           "networks": Counter()})
+            if network is not None:
+                entry["networks"][network] += 1
+            method = "pinned" if pinned else "registry_exact" if score >= 100 else "registry_fuzzy"
+            aliases.append(Alias("school", raw, sid, entry["name"], round(score, 1), method, dump.source_file))
+            if not pinned and score < 100 and runner is not None and score - runner_score < settings.school_review_margin:
+                reviews.append(ReviewPair("school", sid, canonical, registry_school_id(runner), runner.name_th,
+                                          round(score, 1), "merged",
+                                          f"{raw} is {score:.1f} like {canonical}, {runner_score:.1f} like "
+                                          f"{runner.name_th}"))
+    schools_unregistered, more_aliases, more_reviews, more_findings, registry_out = _cluster_unregistered(
+        unmatched, registry, settings, run_id)
+    for sid, entry in schools_unregistered.items():
+        found.setdefault(sid, entry)
+    aliases += more_aliases
+    reviews += more_reviews
+    findings += more_findings
+    renames = overrides.renames("school")
+    schools = tuple(
+        School(sid, renames.get(sid, e["name"]),
+               min(e["networks"], key=lambda n: (-e["networks"][n], n)) if e["networks"] else None,
+               e["district"], e["registry"])
+        for sid, e in sorted(found.items()))
+    return SchoolResult(schools, tuple(aliases), tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
+                        tuple(findings), tuple(registry_out))
+
+
+def _cluster_unregistered(unmatched, registry: Sequence[RegistryEntry], settings: MatchSettings,  # noqa: ANN001
+                          run_id: str | None):
+    """Spellings of schools the registry does not know, grouped per district by similarity."""
+    known = [r for r in registry if r.entity_type == "school"]
+    items = [(name, district, network, raw, file) for raw, name, district, network, file in unmatched]
+    items += [(r.canonical_name, r.district_id, None, None, None) for r in known]
+    clusters = Clusters(len(items))
+    keys = [[f"{d}:{tone_skeleton(n)[:3]}", f"{d}:{tone_skeleton(n)[-3:]}"] for n, d, *_ in items]
+    for i, j in blocked_pairs(keys):
+        a, b = items[i], items[j]
+        if a[1] != b[1] or (a[2] and b[2] and a[2] != b[2]):
+            continue
+        if (a[3] is None and b[3] is None) or school_score(a[0], b[0]) < settings.school_cluster_min_score:
+            continue
+        clusters.union(i, j)
+    found: dict[str, dict] = {}
+    aliases, reviews, findings, registry_out = [], [], [], []
+    for group in clusters.groups():
+        live = [items[i] for i in group if items[i][3] is not None]
+        registered = sorted(known[i - len(unmatched)].canonical_id for i in group if i >= len(unmatched))
+        spellings = Counter(it[0] for it in live)
+        if not live:
+            continue
+        name = min(spellings, key=lambda s: (-spellings[s], s))
+        district = live[0][1]
+        sid = registered[0] if registered else stable_id("sch", name, district or "")
+        networks = Counter(it[2] for it in live if it[2] is not None)
+        found[sid] = {"name": name, "district": district, "registry": False, "networks": networks}
+        for name_i, _, network, raw, file in live:
+            aliases.append(Alias("school", raw, sid, name, round(school_score(name_i, name), 1), "not_in_registry",
+                                 file))
+        reviews.append(ReviewPair("school", sid, name, "", "", 0.0, "not_in_registry",
+                                  f"spelled {', '.join(sorted(spellings))}; no registry school of district "
+                                  f"{district} scores {settings.school_min_score:.0f} or more"))
+        for file in sorted({it[4] for it in live}):
+            findings.append((file, Finding("school_not_in_registry", "warning",
+                                           f"{name} matches no registry school of district {district}; "
+                                           "kept as spelled, listed in entity_review")))
+        registry_out.append(RegistryEntry("school", sid, name, None, district, tuple(sorted(spellings)), run_id))
+    return found, aliases, reviews, findings, registry_out
