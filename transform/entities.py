@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from extract.reference import District, Reference
 from schoolnet.settings import MatchSettings
 from transform.districts import resolve_district
-from transform.identity import Alias, Overrides, RegistryEntry, ReviewPair, stable_id
+from transform.identity import NO_OVERRIDES, Alias, Overrides, RegistryEntry, ReviewPair, stable_id
 from transform.persons import Person, resolve_people
 from transform.records import Finding, ParsedDump
 from transform.schools import School, resolve_schools
@@ -34,7 +34,7 @@ class Resolution:
 
 
 def resolve_entities(dumps: Sequence[ParsedDump], reference: Reference, settings: MatchSettings,
-                     registry: Sequence[RegistryEntry] = (), overrides: Overrides = Overrides(),
+                     registry: Sequence[RegistryEntry] = (), overrides: Overrides = NO_OVERRIDES,
                      run_id: str | None = None) -> Resolution:
     """All identities of a corpus; deterministic whatever the order of the dumps."""
     dumps = sorted(dumps, key=lambda d: d.source_file)

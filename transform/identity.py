@@ -83,6 +83,9 @@ class Overrides:
                 if o.action == "rename" and o.entity_type == entity_type}
 
 
+NO_OVERRIDES = Overrides()
+
+
 @dataclass
 class Clusters:
     """Union-find over items where some pairs of items may never end up together."""

@@ -15,7 +15,16 @@ from dataclasses import dataclass, field
 from rapidfuzz import fuzz
 
 from schoolnet.settings import MatchSettings
-from transform.identity import Alias, Clusters, Overrides, RegistryEntry, ReviewPair, blocked_pairs, stable_id
+from transform.identity import (
+    NO_OVERRIDES,
+    Alias,
+    Clusters,
+    Overrides,
+    RegistryEntry,
+    ReviewPair,
+    blocked_pairs,
+    stable_id,
+)
 from transform.normalize import normalize_thai, tone_skeleton
 from transform.records import ParsedDump, PersonMention
 
@@ -167,7 +176,7 @@ class PersonResult:
 
 
 def resolve_people(dumps: Sequence[ParsedDump], district_of: dict[str, str | None], settings: MatchSettings,
-                   registry: Sequence[RegistryEntry] = (), overrides: Overrides = Overrides(),
+                   registry: Sequence[RegistryEntry] = (), overrides: Overrides = NO_OVERRIDES,
                    run_id: str | None = None) -> PersonResult:
     pins = {family: overrides.pins(family) for family in ID_PREFIX}
     nodes = [n for d in sorted(dumps, key=lambda d: d.source_file)

@@ -11,7 +11,16 @@ from rapidfuzz import fuzz
 
 from extract.reference import Reference, RegistrySchool
 from schoolnet.settings import MatchSettings
-from transform.identity import Alias, Clusters, Overrides, RegistryEntry, ReviewPair, blocked_pairs, stable_id
+from transform.identity import (
+    NO_OVERRIDES,
+    Alias,
+    Clusters,
+    Overrides,
+    RegistryEntry,
+    ReviewPair,
+    blocked_pairs,
+    stable_id,
+)
 from transform.normalize import normalize_thai, tone_skeleton
 from transform.records import Finding, ParsedDump
 
@@ -57,7 +66,7 @@ class SchoolResult:
 
 def resolve_schools(dumps: Sequence[ParsedDump], district_of: dict[str, str | None], reference: Reference,
                     settings: MatchSettings, registry: Sequence[RegistryEntry] = (),
-                    overrides: Overrides = Overrides(), run_id: str | None = None) -> SchoolResult:
+                    overrides: Overrides = NO_OVERRIDES, run_id: str | None = None) -> SchoolResult:
     aliases: list[Alias] = []
     reviews: list[ReviewPair] = []
     findings: list[tuple[str, Finding]] = []
@@ -82,8 +91,10 @@ def resolve_schools(dumps: Sequence[ParsedDump], district_of: dict[str, str | No
                 entry["networks"][network] += 1
             method = "pinned" if pinned else "registry_exact" if score >= 100 else "registry_fuzzy"
             aliases.append(Alias("school", raw, sid, entry["name"], round(score, 1), method, dump.source_file))
-            if not pinned and score < 100 and runner is not None and score - runner_score < settings.school_review_margin:
-                reviews.append(ReviewPair("school", sid, canonical, registry_school_id(runner), runner.name_th,
+            close_runner = runner is not None and score - runner_score < settings.school_review_margin
+            if not pinned and score < 100 and close_runner:
+                reviews.append(ReviewPair("school", sid, canonical, registry_school_id(runner),
+                                          runner.name_th,  # type: ignore[union-attr]
                                           round(score, 1), "merged",
                                           f"{raw} is {score:.1f} like {canonical}, {runner_score:.1f} like "
                                           f"{runner.name_th}"))
@@ -132,7 +143,7 @@ def _cluster_unregistered(unmatched, registry: Sequence[RegistryEntry], settings
         sid = registered[0] if registered else stable_id("sch", name, district or "")
         networks = Counter(it[2] for it in live if it[2] is not None)
         found[sid] = {"name": name, "district": district, "registry": False, "networks": networks}
-        for name_i, _, network, raw, file in live:
+        for name_i, _, _, raw, file in live:
             aliases.append(Alias("school", raw, sid, name, round(school_score(name_i, name), 1), "not_in_registry",
                                  file))
         reviews.append(ReviewPair("school", sid, name, "", "", 0.0, "not_in_registry",
