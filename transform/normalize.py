@@ -19,9 +19,13 @@ _SPACES = re.compile(r"\s+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
 
 
+_THAI_DIGIT_RUN = re.compile("[\u0e50-\u0e59]+")
+
+
 def thai_digits_to_arabic(text: str) -> str:
     """'๒๕๖๒' -> '2562'; other characters unchanged."""
-    return text.translate(THAI_DIGITS)
+    # str.translate walks every character of a long Thai text slowly; only the digit runs need it
+    return _THAI_DIGIT_RUN.sub(lambda m: m.group(0).translate(THAI_DIGITS), text)
 
 
 def normalize_thai(text: str) -> str:
@@ -36,6 +40,18 @@ def normalize_thai(text: str) -> str:
     text = text.replace("\u0e40\u0e40", "\u0e41")  # เ + เ -> แ
     text = thai_digits_to_arabic(text)
     return _SPACES.sub(" ", text).strip()
+
+
+_INLINE_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u3000]+")
+
+
+def normalize_thai_text(text: str) -> str:
+    """normalize_thai for a whole document: the same character fixes, but lines and tabs are kept."""
+    text = unicodedata.normalize("NFC", text)
+    text = _ZERO_WIDTH.sub("", text)
+    text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
+    text = text.replace("\u0e40\u0e40", "\u0e41").replace("\r\n", "\n").replace("\r", "\n")
+    return _INLINE_SPACES.sub(" ", thai_digits_to_arabic(text))
 
 
 def tone_skeleton(text: str) -> str:

@@ -23,29 +23,33 @@ class TitleBook:
     """Title spellings, longest first, each mapped to its full form ('น.ส.' -> 'นางสาว')."""
 
     spellings: tuple[tuple[str, str], ...]
+    by_first_char: dict[str, tuple[tuple[str, str], ...]]
 
     @classmethod
     def from_pairs(cls, pairs: dict[str, str]) -> TitleBook:
-        ordered = sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0]))
-        return cls(tuple(ordered))
+        ordered = tuple(sorted(pairs.items(), key=lambda kv: (-len(kv[0]), kv[0])))
+        index: dict[str, list[tuple[str, str]]] = {}
+        for spelling, canonical in ordered:
+            index.setdefault(spelling[0], []).append((spelling, canonical))
+        return cls(ordered, {k: tuple(v) for k, v in index.items()})
 
     def is_title(self, text: str) -> bool:
-        return any(text == spelling for spelling, _ in self.spellings)
+        return any(text == spelling for spelling, _ in self.by_first_char.get(text[:1], ()))
 
     def split(self, text: str) -> tuple[str | None, str]:
         """'นางสาวทิพการ ทวีคุณ' -> ('นางสาว', 'ทิพการ ทวีคุณ'); titles may stack ('ดร.นาย...')."""
         found: list[str] = []
         rest = text.strip()
-        changed = True
-        while changed:
-            changed = False
-            for spelling, canonical in self.spellings:
+        while rest:
+            for spelling, canonical in self.by_first_char.get(rest[0], ()):
                 if rest.startswith(spelling):
                     remainder = rest[len(spelling):].lstrip()
                     if len(remainder.replace(" ", "")) >= 2:
                         found.append(canonical)
-                        rest, changed = remainder, True
+                        rest = remainder
                         break
+            else:
+                break
         return (" ".join(found) if found else None), rest
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 from transform.consensus import consensus_across_renderings
 from transform.normalize import (
     normalize_thai,
+    normalize_thai_text,
     parse_amount,
     parse_be_date,
     parse_iso_datetime,
@@ -108,7 +109,7 @@ def split_renderings(lines: list[str]) -> list[list[str]]:
 
 
 def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump:
-    lines = [clean_line(normalize_thai_keep_tabs(raw)) for raw in text.splitlines()]
+    lines = [clean_line(raw).strip(" ") for raw in normalize_thai_text(text).split("\n")]
     lines = [ln for ln in lines if ln.strip() and not PAGE_HEADER.search(ln)]
     renderings = split_renderings(lines)
     header_votes: dict[str, list[str]] = {}
@@ -142,10 +143,6 @@ def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump
         networks=tuple(network_numbers(full_text)), schools=tuple(school_mentions(full_text)),
         votes=tuple(votes), findings=tuple(findings),
     )
-
-
-def normalize_thai_keep_tabs(line: str) -> str:
-    return "\t".join(normalize_thai(cell) for cell in line.split("\t"))
 
 
 def read_header(lines: list[str]) -> list[tuple[str, str]]:
