@@ -41,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="parse every file again instead of reusing unchanged files' previous parse")
     run.add_argument("--no-prefect", action="store_true",
                      help="run the same stages without Prefect (no API server, e.g. for quick local checks)")
+    gen = sub.add_parser(
+        "generate", help="write a synthetic corpus with known truth",
+        description="Write N synthetic dumps (all three layouts, with the phenomena of the real ones) into "
+                    "--out, and their truth to <out>.truth.jsonl beside the folder. Deterministic per --seed.",
+    )
+    gen.add_argument("--out", type=Path, required=True, help="folder to write the dumps into")
+    gen.add_argument("--docs", type=int, required=True, help="number of documents")
+    gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
     return parser
 
 
@@ -48,7 +56,22 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return _run(args)
+    if args.command == "generate":
+        return _generate(args)
     return 2
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from extract.reference import load_reference
+    from synth.corpus import generate
+
+    if args.docs < 0:
+        print("schoolnet: --docs must be >= 0", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    truth = generate(args.out, args.docs, args.seed, load_reference(settings.reference_dir))
+    print(f"wrote {args.docs} documents to {args.out} and their truth to {truth}")
+    return 0
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -26,7 +26,10 @@ class MatchSettings:
     person_review_max_score: float = 95.0
     school_min_score: float = 80.0  # registry match within the district
     school_review_margin: float = 5.0  # best - second below this: listed for review
-    school_cluster_min_score: float = 88.0  # spellings of one school that is not in the registry
+    # spellings of one school that is not in the registry: OCR changes a character or two, not a word
+    school_cluster_max_edits: int = 1
+    school_cluster_max_edits_long: int = 2  # for names of school_cluster_long_from characters or more
+    school_cluster_long_from: int = 12
     district_min_mean_score: float = 40.0  # mean score per mention of the winning district
     district_min_margin: float = 3.0  # mean-score lead over the runner-up
 

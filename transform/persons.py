@@ -186,7 +186,16 @@ def resolve_people(dumps: Sequence[ParsedDump], district_of: dict[str, str | Non
     clusters = Clusters(len(nodes), _forbidden_pairs(nodes, overrides))
     reviews: list[ReviewPair] = []
     decisions: list[tuple[int, int, bool, float, str]] = []
-    for i, j in blocked_pairs([_blocking_keys(n) for n in nodes]):
+    # nodes with the same evidence need no comparison (a coordinator is in thousands of documents):
+    # join them at once and compare one representative of each kind
+    first_of: dict[tuple, int] = {}
+    for i, n in enumerate(nodes):
+        rep = first_of.setdefault(_signature(n), i)
+        if rep != i:
+            clusters.union(rep, i)
+    reps = sorted(first_of.values())
+    for x, y in blocked_pairs([_blocking_keys(nodes[i]) for i in reps]):
+        i, j = reps[x], reps[y]
         if nodes[i].registry and nodes[j].registry:
             continue  # two registered identities join only through a document's evidence
         same, score, evidence = compare(nodes[i], nodes[j], settings)
@@ -196,6 +205,13 @@ def resolve_people(dumps: Sequence[ParsedDump], district_of: dict[str, str | Non
                 evidence += "; merge forbidden by an override"
         decisions.append((i, j, same, score, evidence))
     return _publish(nodes, clusters, decisions, settings, overrides, run_id, reviews)
+
+
+def _signature(node: PersonNode) -> tuple:
+    """Everything compare() looks at; equal signatures compare equal with everyone."""
+    return (node.family, node.name, tuple(sorted(node.spellings)), node.phone, node.gender,
+            node.district_id if node.family == "officer" else None, node.pinned_id,
+            node.registry.canonical_id if node.registry else None)
 
 
 def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: MatchSettings,  # noqa: ANN001

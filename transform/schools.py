@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from extract.reference import Reference, RegistrySchool
 from schoolnet.settings import MatchSettings
@@ -49,6 +50,13 @@ def match_registry(name: str, district_id: str | None, reference: Reference, set
     best = scored[0]
     runner = scored[1] if len(scored) > 1 else (0.0, "", None)
     return (best[2] if best[0] >= settings.school_min_score else None), best[0], runner[2], runner[0]
+
+
+def same_unregistered_school(a: str, b: str, settings: MatchSettings) -> bool:
+    """OCR variants of one name differ by an edit or two; different schools differ by a word."""
+    limit = (settings.school_cluster_max_edits_long if min(len(a), len(b)) >= settings.school_cluster_long_from
+             else settings.school_cluster_max_edits)
+    return Levenshtein.distance(normalize_thai(a), normalize_thai(b), score_cutoff=limit) <= limit
 
 
 def registry_school_id(school: RegistrySchool) -> str:
@@ -122,12 +130,20 @@ def _cluster_unregistered(unmatched, registry: Sequence[RegistryEntry], settings
     items = [(name, district, network, raw, file) for raw, name, district, network, file in unmatched]
     items += [(r.canonical_name, r.district_id, None, None, None) for r in known]
     clusters = Clusters(len(items))
-    keys = [[f"{d}:{tone_skeleton(n)[:3]}", f"{d}:{tone_skeleton(n)[-3:]}"] for n, d, *_ in items]
-    for i, j in blocked_pairs(keys):
+    # identical (name, district, network, registered-or-not) items need no comparison: join them first
+    first_of: dict[tuple, int] = {}
+    for i, (name, district, network, raw, _) in enumerate(items):
+        rep = first_of.setdefault((name, district, network, raw is None), i)
+        clusters.union(rep, i)
+    reps = sorted(first_of.values())
+    keys = [[f"{items[i][1]}:{tone_skeleton(items[i][0])[:3]}", f"{items[i][1]}:{tone_skeleton(items[i][0])[-3:]}"]
+            for i in reps]
+    for x, y in blocked_pairs(keys):
+        i, j = reps[x], reps[y]
         a, b = items[i], items[j]
         if a[1] != b[1] or (a[2] and b[2] and a[2] != b[2]):
             continue
-        if (a[3] is None and b[3] is None) or school_score(a[0], b[0]) < settings.school_cluster_min_score:
+        if (a[3] is None and b[3] is None) or not same_unregistered_school(a[0], b[0], settings):
             continue
         clusters.union(i, j)
     found: dict[str, dict] = {}

@@ -1,0 +1,1 @@
+"""Synthetic corpora with known truth: the phenomena of the real dumps at measured rates."""

@@ -1,0 +1,177 @@
+"""Rendering a true project as the dumps we receive, with the phenomena measured on the real seeds:
+2-4 renderings (markdown, one-line table, two-line table, HTML rows), page breaks cutting entries into
+fragments, table row labels shifted by one, dropped lines, missing '%', garbled and glued statuses,
+OCR confusions in names, schools and districts, Thai digits in proposals."""
+
+from __future__ import annotations
+
+import random
+from decimal import Decimal
+
+from synth.world import TruePerson, TrueProject, TrueReport
+
+PAGE_HEADER = "\n\n\n\n**\\*\\* แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ \\*\\***\n\n"
+STATUS_TEXT = {"on_plan": "เป็นไปตามแผน", "on_plan_monitor": "เป็นไปตามแผนแต่ควรติดตาม", "off_plan": "ไม่เป็นไปตามแผน",
+               "on_target": "เป็นไปตามเป้าหมาย", "off_target": "ไม่เป็นไปตามเป้าหมาย"}
+GARBLED_MONITOR = ["เป็นไปตามแผนแต่ควรถัด", "เป็นไปตามแผนแต่ควรถติ", "เป็นไปตามแผนแต่ควรติดตา"]
+CONFUSIONS = [("ท", "ฑ"), ("ิ", "ี"), ("ด", "ต"), ("ห", "พ"), ("ข", "ฃ"), ("ณ", "ฌ"), ("ร", "ธ"), ("ว", "ร"),
+              ("ู", "ุ"), ("ภ", "ถ"), ("บ", "ป"), ("ศ", "ส")]
+FILLER = ["กรุงเทพมหานครได้กำหนดนโยบายการพัฒนาคุณภาพทุกโรงเรียนให้มีคุณภาพสูงทัดเทียมกัน",
+          "โดยใช้ระบบเครือข่ายทางการศึกษาเป็นกลยุทธ์ในการให้กลุ่มโรงเรียนช่วยเหลือเกื้อกูลในการพัฒนาคุณภาพการศึกษา",
+          "เพื่อนำไปสู่การพัฒนาคุณภาพและมาตรฐานการศึกษา และเพื่อรองรับการประกันคุณภาพภายนอก",
+          "การสร้างผู้นำทางวิชาการ การแลกเปลี่ยนเรียนรู้ การพัฒนาองค์ความรู้สู่การสร้างนวัตกรรมทางการบริหาร",
+          "โรงเรียนสังกัดกรุงเทพมหานครต้องมีกระบวนการพัฒนาด้วยคุณภาพที่เข้มแข็ง มีคุณภาพสูง จึงทำให้คุณภาพยั่งยืน",
+          "ผู้เข้าร่วมโครงการมีความรู้ความเข้าใจแนวทางพัฒนาคุณภาพในทิศทางเดียวกัน",
+          "เครือข่ายโรงเรียนได้ร่วมกันจัดนิทรรศการแสดงผลงาน การคัดเลือกครูดีเด่น และการประกวดหรือแข่งขันความสามารถ",
+          "ยกระดับคุณภาพของโรงเรียนให้สูงขึ้นอย่างต่อเนื่อง และเป็นที่ยอมรับของผู้เกี่ยวข้องโดยทั่วไป"]
+THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
+
+
+def ocr(rng: random.Random, text: str, rate: float) -> str:
+    """With probability `rate`, one OCR confusion (a swapped letter or a dropped tone mark)."""
+    if rng.random() >= rate:
+        return text
+    options = [(a, b) for a, b in CONFUSIONS if a in text]
+    if rng.random() < 0.3 and any(ch in text for ch in "่้๊๋"):
+        mark = rng.choice([ch for ch in "่้๊๋" if ch in text])
+        return text.replace(mark, "", 1)
+    if not options:
+        return text
+    a, b = rng.choice(options)
+    return text.replace(a, b, 1)
+
+
+def money(value: Decimal) -> str:
+    return f"{int(value):,}"
+
+
+def be_date(report: TrueReport, rng: random.Random) -> str:
+    d = report.date
+    month = f"{d.month}" if rng.random() < 0.2 else f"{d.month:02d}"  # type: ignore[union-attr]
+    return f"{d.day:02d}/{month}/{d.year + 543}"  # type: ignore[union-attr]
+
+
+def person_line(rng: random.Random, p: TruePerson, rate: float) -> str:
+    title = {"นางสาว": rng.choice(["นางสาว", "น.ส."])}.get(p.title, p.title)
+    phone = f" {rng.choice(['เบอร์โทร', 'โทร'])} {p.phone}" if p.phone else ""
+    return f"{title}{ocr(rng, p.first, rate)} {ocr(rng, p.last, rate)}{phone}"
+
+
+def header(rng: random.Random, pr: TrueProject, district_name: str, spent: Decimal, two_columns: bool) -> str:
+    cells = [("ชื่อโครงการ/กิจกรรม", pr.name), ("รหัสโครงการ...", pr.code), ("ปีงบประมาณ พ.ศ.", str(pr.fiscal_year)),
+             ("เริ่มต้นโครงการ", f"{pr.start.isoformat()} 00:00:00"), ("งบประมาณที่ได้รับ", f"{money(pr.budget)} บาท"),
+             ("สิ้นสุดโครงการ", f"{pr.end.isoformat()} 00:00:00"), ("งบประมาณที่ใช้ไป", f"{money(spent)} บาท"),
+             ("หน่วยงานที่รับผิดชอบ.", f"สำนักงานเขต{district_name} / ฝ่ายการศึกษา / ฝ่ายการศึกษา"),
+             ("ชื่อผู้รับผิดชอบ...", person_line(rng, pr.officer, 0.15)),
+             ("ผู้ประสานงาน สยป", person_line(rng, pr.coordinator, 0.15))]
+    lines = [f"{label} : {value}" for label, value in cells]
+    if two_columns:
+        return "\n".join("\t".join(lines[i:i + 2]) for i in range(0, len(lines), 2)) + "\n"
+    return "\n\n".join(lines) + "\n"
+
+
+def narrative(rng: random.Random, pr: TrueProject, district_name: str, size: int,
+              seen_schools: list[tuple[str, str]]) -> str:
+    parts = [f"#### 1.3 หลักการและเหตุผล\n\nสำนักงานเขต{district_name} " + rng.choice(FILLER)]
+    if pr.networks:
+        spelled = [(s, ocr(rng, s.name, 0.15)) for s in pr.schools]
+        seen_schools.extend(("โรงเรียน" + text, s.school_id) for s, text in spelled)
+        listing = " ".join(f"{i}. เครือข่ายที่ {s.network_no} โรงเรียน{text}" for i, (s, text) in enumerate(spelled, 1))
+        parts.append(f"เครือข่ายโรงเรียน {len(pr.networks)} เครือข่าย ได้แก่ "
+                     + ", ".join(f"เครือข่ายที่ {n}" for n in pr.networks) + (f" ดังนี้ {listing}" if listing else ""))
+    while sum(len(p) for p in parts) < size:
+        parts.append(rng.choice(FILLER))
+    return "\n\n".join(parts)
+
+
+def entry_parts(rng: random.Random, r: TrueReport, missing_pct: bool) -> tuple[str, str, str, str]:
+    when = f":: {be_date(r, rng)} : " if r.date else ":: "
+    pct = f"{r.progress:.2f}" + ("" if missing_pct else " %")
+    plan = STATUS_TEXT[r.plan]
+    if r.plan == "on_plan_monitor" and rng.random() < 0.3:
+        plan = rng.choice(GARBLED_MONITOR)
+    return (f"{when}{r.note}", f":: ความก้าวหน้าของงานฯ = {pct}",
+            f": งบประมาณที่เบิกใช้ (ครั้งที่ {r.report_no}) = {money(r.cumulative)} บาท",
+            f": {plan} : {STATUS_TEXT[r.target]}")
+
+
+def section2(rng: random.Random, reports: tuple[TrueReport, ...], style: str) -> str:
+    """One rendering of the report list; table styles may shift labels and drop a line."""
+    shift_from = rng.randint(2, len(reports)) if style != "markdown" and rng.random() < 0.35 else None
+    drop = rng.randint(1, len(reports)) if style != "markdown" and rng.random() < 0.25 else None
+    break_at = rng.randint(1, len(reports)) if rng.random() < 0.5 else None
+    out = []
+    for r in reports:
+        if r.report_no == drop:
+            continue
+        label = r.report_no + (1 if shift_from and r.report_no >= shift_from else 0)
+        date_part, pct, amount, status = entry_parts(rng, r, rng.random() < 0.15)
+        if r.report_no == break_at:  # a page break cuts the entry into fragments
+            out.append(f"รายงานครั้งที่{label} {date_part}" + PAGE_HEADER + pct + PAGE_HEADER + amount
+                       + PAGE_HEADER + status)
+        elif style == "markdown":
+            out.append(f"รายงานครั้งที่{label} {date_part}\n\n{pct} {amount} {status}")
+        elif style == "table1":
+            out.append(f"รายงานครั้งที่{label}\t{date_part} {pct} {amount}\t{status.replace(' : ', chr(9) + ': ')}")
+        elif style == "table2":
+            out.append(f"รายงานครั้งที่{label}\t{date_part}\t\t\n\t{pct} {amount}\t{status.replace(' : ', chr(9) + ': ')}")
+        else:
+            out.append(f"รายงานครั้งที่ {label}\t<p>{date_part}</p> <p>{pct} {amount}</p>\t"
+                       + status.replace(" : ", "\t: "))
+    return "\n\n".join(out) if style == "markdown" else "\n".join(out)
+
+
+def progress_form(rng: random.Random, pr: TrueProject, district_name: str,
+                  seen_schools: list[tuple[str, str]]) -> tuple[str, int, Decimal]:
+    """The printed form, rendered 1-4 times; returns (text, renderings, printed spent)."""
+    renderings = rng.choices([1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4])[0]
+    spent = pr.reports[-1].cumulative if rng.random() < 0.6 else sum((r.cumulative for r in pr.reports), Decimal(0))
+    size = rng.randint(600, 4500)
+    styles = ["markdown", "table1", "table2", "html"]
+    parts = []
+    for k in range(renderings):
+        style = styles[0] if k == 0 else rng.choice(styles)
+        parts.append("## \\*\\* แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ \\*\\*\n\n"
+                     "### 1. ชื่อโครงการและหน่วยงานที่รับผิดชอบโครงการ\n\n#### 1.1 รหัสโครงการและชื่อโครงการ\n\n"
+                     + header(rng, pr, district_name, spent, two_columns=style == "table1")
+                     + "\n" + narrative(rng, pr, district_name, size, seen_schools)
+                     + "\n\n### 2. รายงานความก้าวหน้าของโครงการและการใช้จ่ายงบประมาณ\n\n"
+                     + section2(rng, pr.reports, style) + "\n")
+    return "\n\n".join(parts), renderings, spent
+
+
+def web_page(rng: random.Random, pr: TrueProject, district_name: str) -> str:
+    r = pr.reports[-1]
+    nets = f"จำนวน {len(pr.networks)} เครือข่าย ({','.join(map(str, pr.networks))})" if pr.networks else ""
+    when = (f"({r.date.isoformat()})", f"{be_date(r, rng)} : {r.note}") if r.date else ("", f"{r.note}")
+    steps = "\n".join(f"ขั้นตอน {i}\n:{rng.choice(FILLER)[:40]}\n:20%\nเริ่มต้น :{pr.start.isoformat()} 00:00:00\n"
+                      f"สิ้นสุด :{pr.end.isoformat()} 00:00:00" for i in range(1, 6))
+    return (f"ความคืบหน้าโครงการ/กิจกรรม\n\nBack Home\nFusionCharts will render here\n\n{pr.name} : {pr.code}\n\n"
+            f"สำนักงานเขต{district_name} : ({pr.fiscal_year})\n\n{int(r.progress)}\n\n"
+            f"ความคืบหน้าโครงการ ร้อยละ {int(r.progress)}\n\nฝ่ายการศึกษา\n\nหลักการและเหตุผล\n\n"
+            + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 90)))
+            + f"\n\nเป้าหมายของโครงการ\n\n3.1 ด้านปริมาณ - เครือข่ายโรงเรียนในสังกัดสำนักงานเขต{district_name} {nets}\n\n"
+            f"ผลการดำเนินงาน\n\n({r.report_no}) ความคืบหน้าโครงการฯ ร้อยละ {r.progress:.2f} {when[0]}\n\n"
+            f"{r.progress:.2f}\n\n{when[1]}\n\n** ปัญหาของโครงการ :ไม่มี\n\n------------------&&&--------------------\n\n"
+            f"แผนการดำเนินงานฯ\n\n{steps}\n")
+
+
+def proposal(rng: random.Random, pr: TrueProject, district_name: str) -> str:
+    def th(text: str) -> str:
+        return text.translate(THAI_DIGITS)
+
+    spellings = [ocr(rng, district_name, 0.5) for _ in range(3)]
+    months = ["ตุลาคม", "พฤศจิกายน", "ธันวาคม", "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
+              "กรกฎาคม", "สิงหาคม", "กันยายน"]
+    end_month = months[(pr.end.month - 10) % 12]
+    nets = "\n".join(f"- ๓.๑.{th(str(i))} เครือข่ายที่ {th(str(n))} มีการพัฒนาอย่างเป็นระบบ"
+                     for i, n in enumerate(pr.networks, 1))
+    officer = pr.officer
+    return (f"ชื่อโครงการ                      {pr.name}  \n\nหน่วยงานที่รับผิดชอบ       ฝ่ายการศึกษา สำนักงานเขต{spellings[0]}  \n\n"
+            f"ปีงบประมาณ                      {th(str(pr.fiscal_year))}\n\n## ๑. หลักการและเหตุผล\n\n"
+            f"สำนักงานเขต{spellings[1]} " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 80)))
+            + f"\n\n## ๓. เป้าหมาย\n\n{nets}\n\n๖. ระยะเวลาดำเนินการ\n\nระยะเวลาดำเนินการ ตั้งแต่เดือนตุลาคม "
+            f"{th(str(pr.start.year + 543))} - เดือน{end_month} {th(str(pr.end.year + 543))}\n\n๗. งบประมาณ\n\n"
+            f"เป็นค่าใช้จ่ายในการพัฒนาคุณภาพ เป็นจำนวนเงิน {th(money(pr.budget))}.- บาท\n\nลงชื่อ.....  \n\n"
+            f"({officer.title}{ocr(rng, officer.first, 0.1)} {officer.last})  \n\nหัวหน้าฝ่ายการศึกษา สำนักงานเขต"
+            f"{spellings[2]}\n")
