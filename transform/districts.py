@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rapidfuzz import fuzz
 
 from extract.reference import District, Reference
@@ -9,6 +11,13 @@ from schoolnet.settings import MatchSettings
 from transform.identity import Alias
 from transform.normalize import normalize_thai
 from transform.records import Finding, ParsedDump
+
+
+@lru_cache(maxsize=4096)
+def _ranked_districts(mentions: tuple[str, ...], districts: tuple[District, ...]) -> list[tuple[str, float]]:
+    """Mean score of the mentions against every district, best first (the same mentions recur a lot)."""
+    scores = {d.district_id: sum(fuzz.ratio(m, d.name_th) for m in mentions) / len(mentions) for d in districts}
+    return sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def resolve_district(dump: ParsedDump, reference: Reference, settings: MatchSettings,
@@ -19,9 +28,7 @@ def resolve_district(dump: ParsedDump, reference: Reference, settings: MatchSett
     code = dump.header.project_code
     code_district = by_id.get(code[:4]) if code else None
     findings: list[Finding] = []
-    scores = {d.district_id: sum(fuzz.ratio(m, d.name_th) for m in mentions) / len(mentions)
-              for d in reference.districts} if mentions else {}
-    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked = _ranked_districts(tuple(sorted(mentions)), reference.districts) if mentions else []
     chosen: District | None = None
     method = "unresolved"
     if code_district is not None:

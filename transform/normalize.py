@@ -7,6 +7,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 BE_OFFSET = 543
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
@@ -28,6 +29,7 @@ def thai_digits_to_arabic(text: str) -> str:
     return _THAI_DIGIT_RUN.sub(lambda m: m.group(0).translate(THAI_DIGITS), text)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_thai(text: str) -> str:
     """Canonical form of Thai text for comparison: OCR-split vowels joined, digits Arabic, spaces single.
 
@@ -54,6 +56,7 @@ def normalize_thai_text(text: str) -> str:
     return _INLINE_SPACES.sub(" ", thai_digits_to_arabic(text))
 
 
+@lru_cache(maxsize=1 << 16)
 def tone_skeleton(text: str) -> str:
     """normalize_thai without tone marks: two spellings differing only by a tone mark share it."""
     return "".join(ch for ch in normalize_thai(text) if ch not in _TONE_MARKS)

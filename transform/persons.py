@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -88,8 +89,13 @@ class PersonNode:
 
 def name_score(a: str, b: str, settings: MatchSettings) -> float:
     """Similarity of two names: plain, or with tone marks removed at a small penalty."""
+    return _name_score(*sorted((a, b)), settings.person_tone_skeleton_penalty)
+
+
+@lru_cache(maxsize=1 << 18)
+def _name_score(a: str, b: str, penalty: float) -> float:
     plain = fuzz.ratio(normalize_thai(a), normalize_thai(b))
-    skeleton = fuzz.ratio(tone_skeleton(a), tone_skeleton(b)) - settings.person_tone_skeleton_penalty
+    skeleton = fuzz.ratio(tone_skeleton(a), tone_skeleton(b)) - penalty
     return max(plain, skeleton)
 
 
@@ -208,8 +214,10 @@ def resolve_people(dumps: Sequence[ParsedDump], district_of: dict[str, str | Non
 
 
 def _signature(node: PersonNode) -> tuple:
-    """Everything compare() looks at; equal signatures compare equal with everyone."""
-    return (node.family, node.name, tuple(sorted(node.spellings)), node.phone, node.gender,
+    """The evidence that decides a link: a dump's majority spelling, phone, gender of title, district
+    (for officers), overrides and registry. Nodes that share it are the same person; comparing one
+    representative keeps the work bounded by the number of distinct people and spellings, not documents."""
+    return (node.family, node.name, node.phone, node.gender,
             node.district_id if node.family == "officer" else None, node.pinned_id,
             node.registry.canonical_id if node.registry else None)
 
