@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-RAW_SUFFIXES = {".txt", ".md", ".html", ".htm"}
-ENCODINGS = ("utf-8-sig", "utf-16", "cp874")
-
 
 class ExtractError(OSError):
     """The landing folder cannot be read."""
@@ -30,16 +27,11 @@ class DecodedDump:
     error: str | None  # why the bytes are not text, when they are not
 
 
-def discover_dumps(raw_dir: Path) -> list[RawFile]:
-    """Every regular file under raw_dir (hidden files and folders skipped), sorted by relative name."""
+def discover_dumps(raw_dir: Path) -> list[tuple[str, Path]]:
+    """(name relative to raw_dir, path) of every regular file under raw_dir, hidden ones skipped, sorted."""
     if not raw_dir.is_dir():
         raise ExtractError(f"raw dir {raw_dir} does not exist or is not a folder")
-    found = []
-    for path in sorted(_walk(raw_dir)):
-        data = path.read_bytes()
-        found.append(RawFile(path.relative_to(raw_dir).as_posix(), path,
-                             hashlib.sha256(data).hexdigest(), len(data)))
-    return found
+    return sorted((path.relative_to(raw_dir).as_posix(), path) for path in _walk(raw_dir))
 
 
 def _walk(root: Path) -> Iterator[Path]:
@@ -51,11 +43,16 @@ def _walk(root: Path) -> Iterator[Path]:
             yield path
 
 
-def decode_dump(raw: RawFile) -> DecodedDump:
+def read_raw(source_file: str, path: Path) -> tuple[RawFile, bytes]:
+    """The bytes of a raw file with their SHA-256 (the file is only read, never changed)."""
+    data = path.read_bytes()
+    return RawFile(source_file, path, hashlib.sha256(data).hexdigest(), len(data)), data
+
+
+def decode_dump(source_file: str, data: bytes) -> DecodedDump:
     """Bytes -> text: UTF-8 (BOM or not), UTF-16 with BOM, then Windows-874/TIS-620 for Thai."""
-    data = raw.path.read_bytes()
     if not data.strip():
-        return DecodedDump(raw.source_file, None, "empty file")
+        return DecodedDump(source_file, None, "empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates: tuple[str, ...] = ("utf-16",)
     else:
@@ -66,6 +63,6 @@ def decode_dump(raw: RawFile) -> DecodedDump:
         except UnicodeDecodeError:
             continue
         if "\x00" in text:
-            return DecodedDump(raw.source_file, None, f"binary content (NUL characters) as {encoding}")
-        return DecodedDump(raw.source_file, text, None)
-    return DecodedDump(raw.source_file, None, "not decodable as UTF-8, UTF-16 or Windows-874")
+            return DecodedDump(source_file, None, f"binary content (NUL characters) as {encoding}")
+        return DecodedDump(source_file, text, None)
+    return DecodedDump(source_file, None, "not decodable as UTF-8, UTF-16 or Windows-874")

@@ -13,20 +13,20 @@ from transform.normalize import fiscal_year_from_user
 
 
 @task(name="extract-and-parse", cache_policy=NO_CACHE)
-def extract_and_parse(settings: Settings, full_refresh: bool) -> list[pipeline.FileOutcome]:
-    return pipeline.ingest(settings, full_refresh)
+def extract_and_parse(settings: Settings, full_refresh: bool, run_id: str) -> pipeline.Ingested:
+    return pipeline.ingest(settings, full_refresh, run_id)
 
 
 @task(name="resolve-entities", cache_policy=NO_CACHE)
-def resolve_entities(outcomes: list[pipeline.FileOutcome], settings: Settings, run_id: str):  # noqa: ANN201
-    return pipeline.resolve(outcomes, settings, run_id)
+def resolve_entities(ingested: pipeline.Ingested, settings: Settings, run_id: str):  # noqa: ANN201
+    return pipeline.resolve(ingested, settings, run_id)
 
 
 @task(name="load-warehouse", cache_policy=NO_CACHE)
-def load_warehouse(outcomes, resolved, settings: Settings, run_id: str,  # noqa: ANN001
+def load_warehouse(ingested: pipeline.Ingested, resolved, settings: Settings, run_id: str,  # noqa: ANN001
                    fiscal_year: int | None) -> pipeline.RunSummary:
     resolution, reference = resolved
-    return pipeline.load(outcomes, resolution, reference, settings, run_id, fiscal_year)
+    return pipeline.load(ingested, resolution, reference, settings, run_id, fiscal_year)
 
 
 @flow(name="schoolnet-etl", log_prints=True)
@@ -38,8 +38,8 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
     run_id = pipeline.new_run_id()
     logger = get_run_logger()
     with pipeline.warehouse_lock(Path(settings.warehouse_dir)):
-        outcomes = extract_and_parse(settings, full_refresh)
-        resolved = resolve_entities(outcomes, settings, run_id)
-        summary = load_warehouse(outcomes, resolved, settings, run_id, year)
+        ingested = extract_and_parse(settings, full_refresh, run_id)
+        resolved = resolve_entities(ingested, settings, run_id)
+        summary = load_warehouse(ingested, resolved, settings, run_id, year)
     logger.info(summary.as_text())
     return summary

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from decimal import Decimal
 
 import pyarrow as pa
@@ -46,7 +46,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
     "project_plan_step": pa.schema([
         ("project_key", pa.string()), ("step_no", pa.int32()), ("description_th", pa.string()),
-        ("weight_pct", PCT), ("start_date", pa.date32()), ("end_date", pa.date32()),
+        ("weight_pct", PCT), ("start_date", pa.date32()), ("end_date", pa.date32()), ("source_file", pa.string()),
     ]),
     "audit_value_vote": pa.schema([
         ("project_key", pa.string()), ("report_no", pa.int32()), ("field", pa.string()),
@@ -79,6 +79,7 @@ SCHEMAS: dict[str, pa.Schema] = {
     ]),
 }
 FACT_TABLES = ("fact_monthly_progress", "fact_disbursement")
+STAGED_TABLES = (*FACT_TABLES, "audit_value_vote", "project_plan_step")  # built per dump, streamed to disk
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,80 @@ def project_key_of(dump: ParsedDump, district_id: str | None) -> str:
 
 def completeness(dump: ParsedDump) -> tuple[int, int, int]:
     """How much a dump says about its project: reports, filled values, renderings."""
+    if dump.completeness is not None:
+        return dump.completeness
     filled = sum(v is not None for r in dump.reports for v in (r.date, r.progress_pct, r.cumulative_thb))
     return len(dump.reports), filled, dump.renderings
+
+
+def slim(dump: ParsedDump) -> ParsedDump:
+    """What identity resolution and the dimensions need of a dump; its facts have gone to staging."""
+    spent = printed_spent_finding(dump)
+    return replace(dump, reports=(), votes=(), steps=(), completeness=completeness(dump),
+                   findings=dump.findings + ((spent,) if spent else ()))
+
+
+class Columns:
+    """Rows of one table gathered column by column (Arrow builds columns far faster than dict rows)."""
+
+    def __init__(self, name: str):
+        self.schema = SCHEMAS[name]
+        self.data: dict[str, list] = {f.name: [] for f in self.schema}
+
+    def add(self, **row: object) -> None:
+        for column, values in self.data.items():
+            values.append(row.get(column))
+
+    def extend(self, other: Columns) -> None:
+        for column, values in self.data.items():
+            values.extend(other.data[column])
+
+    def __len__(self) -> int:
+        return len(next(iter(self.data.values())))
+
+    def table(self) -> pa.Table:
+        return pa.table([pa.array(self.data[f.name], type=f.type) for f in self.schema], schema=self.schema)
+
+
+def dump_fact_rows(dump: ParsedDump, key: str) -> dict[str, Columns]:
+    """The fact rows of one dump under its project key (votes and plan steps included)."""
+    rows = {name: Columns(name) for name in STAGED_TABLES}
+    fy = dump.header.fiscal_year
+    source = dump.source_file
+    decided: dict[tuple[int, str], object] = {}
+    for r in dump.reports:
+        if fy is not None:  # a fact without a fiscal year has no partition; dq_issue says so
+            rows["fact_monthly_progress"].add(
+                project_key=key, fiscal_year=fy, report_no=r.report_no, report_date=r.date,
+                period_month=r.period_month, month_imputed=r.month_imputed, progress_pct=r.progress_pct,
+                plan_status=r.plan_status, target_status=r.target_status, note_th=r.note_th, source_file=source)
+            if r.cumulative_thb is not None:
+                rows["fact_disbursement"].add(
+                    project_key=key, fiscal_year=fy, report_no=r.report_no, report_date=r.date,
+                    period_month=r.period_month, cumulative_disbursed_thb=r.cumulative_thb,
+                    disbursed_thb=r.disbursed_thb, source_file=source)
+        for name, value in (("date", r.date), ("progress_pct", r.progress_pct), ("cumulative_thb", r.cumulative_thb),
+                            ("plan_status", r.plan_status), ("target_status", r.target_status)):
+            decided[(r.report_no, name)] = value
+    votes = rows["audit_value_vote"].data
+    for v in dump.votes:
+        if v.field != "note":
+            votes["project_key"].append(key)
+            votes["report_no"].append(v.report_no)
+            votes["field"].append(v.field)
+            votes["rendering"].append(v.rendering)
+            votes["value"].append(_text(v.value))
+            votes["decided_value"].append(_text(decided.get((v.report_no, v.field))))
+            votes["source_file"].append(source)
+    for step in dump.steps:
+        rows["project_plan_step"].add(project_key=key, step_no=step.step_no, description_th=step.description_th,
+                                      weight_pct=step.weight_pct, start_date=step.start_date,
+                                      end_date=step.end_date, source_file=source)
+    return rows
+
+
+def arrow_tables(rows: dict[str, Columns]) -> dict[str, pa.Table]:
+    return {name: columns.table() for name, columns in rows.items()}
 
 
 def choose_sources(dumps: Sequence[ParsedDump], resolution: Resolution,
@@ -137,8 +210,9 @@ def printed_spent_finding(dump: ParsedDump) -> Finding | None:
 
 
 def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference: Reference,
-                 quarantined: Sequence[Quarantined]) -> dict[str, pa.Table]:
-    """Every warehouse table but the ledger, as Arrow tables with their declared schemas."""
+                 quarantined: Sequence[Quarantined]) -> tuple[dict[str, pa.Table], list[str]]:
+    """Dimensions, bridges, aliases, reviews, registry and dq_issue as Arrow tables (the facts are staged
+    per dump by dump_fact_rows; the ledger is the pipeline's), and the files whose facts are loaded."""
     rows: dict[str, list[dict]] = {name: [] for name in SCHEMAS}
     chosen, duplicate_findings = choose_sources(dumps, resolution)
     for source_file, key, finding in duplicate_findings:
@@ -158,33 +232,6 @@ def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference:
             "source_layout": dump.layout, "unit_th": h.unit_th, "source_file": dump.source_file,
         })
         rows["bridge_project_network"].extend({"project_key": key, "network_no": n} for n in dump.networks)
-        decided: dict[tuple[int, str], object] = {}
-        for r in dump.reports:
-            base = {"project_key": key, "fiscal_year": fy, "report_no": r.report_no, "report_date": r.date,
-                    "period_month": r.period_month, "source_file": dump.source_file}
-            rows["fact_monthly_progress"].append({
-                **base, "month_imputed": r.month_imputed, "progress_pct": r.progress_pct,
-                "plan_status": r.plan_status, "target_status": r.target_status, "note_th": r.note_th})
-            if r.cumulative_thb is not None:
-                rows["fact_disbursement"].append({**base, "cumulative_disbursed_thb": r.cumulative_thb,
-                                                  "disbursed_thb": r.disbursed_thb})
-            for name, value in (("date", r.date), ("progress_pct", r.progress_pct),
-                                ("cumulative_thb", r.cumulative_thb), ("plan_status", r.plan_status),
-                                ("target_status", r.target_status)):
-                decided[(r.report_no, name)] = value
-        for v in dump.votes:
-            if v.field == "note":
-                continue
-            rows["audit_value_vote"].append({
-                "project_key": key, "report_no": v.report_no, "field": v.field, "rendering": v.rendering,
-                "value": _text(v.value), "decided_value": _text(decided.get((v.report_no, v.field))),
-                "source_file": dump.source_file})
-        rows["project_plan_step"].extend({"project_key": key, "step_no": s.step_no,
-                                          "description_th": s.description_th, "weight_pct": s.weight_pct,
-                                          "start_date": s.start_date, "end_date": s.end_date} for s in dump.steps)
-        spent = printed_spent_finding(dump)
-        if spent:
-            rows["dq_issue"].append(_dq(dump.source_file, key, spent))
         if fy is None:
             rows["dq_issue"].append(_dq(dump.source_file, key, Finding(
                 "fiscal_year_missing", "error", "no fiscal year: facts of this dump are not loaded")))
@@ -210,11 +257,10 @@ def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference:
     rows["entity_alias"] = [asdict(a) for a in resolution.aliases]
     rows["entity_review"] = [asdict(r) for r in resolution.reviews]
     rows["entity_registry"] = [{**asdict(r), "spellings": list(r.spellings)} for r in resolution.registry]
-    for fact in FACT_TABLES:
-        kept = [r for r in rows[fact] if r["fiscal_year"] is not None]
-        rows[fact] = sorted(kept, key=lambda r: (r["fiscal_year"], r["project_key"], r["report_no"]))
-    rows.pop("ingest_ledger")
-    return {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
+    for name in (*STAGED_TABLES, "ingest_ledger"):
+        rows.pop(name)
+    tables = {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
+    return tables, sorted(d.source_file for d in chosen.values() if d.header.fiscal_year is not None)
 
 
 def _dq(source_file: str, project_key: str | None, finding: Finding) -> dict:

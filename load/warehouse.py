@@ -6,16 +6,15 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from load.duck import connect, execute, identifier, literal, sql_file
-from load.tables import FACT_TABLES, SCHEMAS
+from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
 from schoolnet.settings import SQL_DIR
 from transform.identity import RegistryEntry
 from transform.records import ParsedDump
@@ -23,6 +22,9 @@ from transform.records import ParsedDump
 DUCKDB_FILE = "warehouse.duckdb"
 STATE_DIR = "_state"
 PARSER_VERSION = "1"  # bump when a parser change must invalidate cached parses
+# facts are sorted; the audit tables keep the chunks' order, which is the sorted order of the files
+ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no"}
+LEFTOVER_PREFIXES = (".staging-", ".trash-", ".chunks-", f".{DUCKDB_FILE}.")
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,19 @@ class ParseCache:
         os.replace(tmp, self.root / f"{sha256}.pkl")
 
 
+def clean_leftovers(warehouse_dir: Path) -> list[str]:
+    """Remove what an interrupted run left aside (called under the run lock, before a run starts)."""
+    removed = []
+    for path in sorted(warehouse_dir.glob(".*")):
+        if path.name.startswith(LEFTOVER_PREFIXES):
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+            removed.append(path.name)
+    return removed
+
+
 def read_previous_ledger(warehouse_dir: Path) -> pa.Table:
     files = sorted((warehouse_dir / "ingest_ledger").glob("*.parquet"))
     if not files:
@@ -73,51 +88,86 @@ def read_previous_registry(warehouse_dir: Path) -> list[RegistryEntry]:
                           tuple(r["spellings"] or ()), r["first_run_id"]) for r in rows]
 
 
-def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str,
-            fiscal_year: int | None = None) -> list[CheckFailure]:
+def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str, fiscal_year: int | None = None,
+            chunks_dir: Path | None = None, chosen_files: Sequence[str] = ()) -> list[CheckFailure]:
     """Write every table aside, run the SQL checks on it, then swap it in and rebuild the DuckDB file.
 
+    Facts come from the chunks staged while parsing, keeping the rows of `chosen_files` only.
     With fiscal_year, fact tables replace only that year's partition; other years' files are untouched.
     Returns the check failures, which are also appended to dq_issue before the swap.
     """
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     staging = warehouse_dir / f".staging-{run_id}"
     shutil.rmtree(staging, ignore_errors=True)
-    units = _write_units(staging, tables, fiscal_year)
-    failures = run_checks(_views_for(staging, tables, warehouse_dir, fiscal_year))
+    units = _write_units(staging, tables)
+    fact_units, years = assemble_staged(staging, chunks_dir, chosen_files, fiscal_year)
+    units += fact_units
+    names = sorted({*tables, *STAGED_TABLES})
+    failures = run_checks(_views_for(staging, names, warehouse_dir, fiscal_year))
     if failures:
         dq = tables["dq_issue"].to_pylist() + [
             {"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
              "severity": "error", "detail": f.detail} for f in failures]
         tables = {**tables, "dq_issue": pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"])}
         shutil.rmtree(staging / "dq_issue")
-        _write_units(staging, {"dq_issue": tables["dq_issue"]}, None)
-    _swap_in(staging, units, warehouse_dir, run_id, tables, fiscal_year)
-    _write_duckdb(warehouse_dir, tables, run_id)
+        _write_units(staging, {"dq_issue": tables["dq_issue"]})
+    _swap_in(staging, units, warehouse_dir, run_id, years, fiscal_year)
+    _write_duckdb(warehouse_dir, names, run_id)
     shutil.rmtree(staging, ignore_errors=True)
+    if chunks_dir is not None:
+        shutil.rmtree(chunks_dir, ignore_errors=True)
     return failures
 
 
-def _write_units(staging: Path, tables: dict[str, pa.Table], fiscal_year: int | None) -> list[Path]:
-    """Each table (dims) or fiscal-year partition (facts) is a unit: a folder swapped in whole."""
+def assemble_staged(staging: Path, chunks_dir: Path | None, chosen_files: Sequence[str],
+                    fiscal_year: int | None) -> tuple[list[Path], dict[str, set[int]]]:
+    """Staged chunks -> one Parquet file per fact partition (and per other staged table), written by
+    DuckDB with bounded memory, keeping the rows of the chosen source files, in a deterministic order."""
+    con = connect(Path(":memory:"))
+    # bounded memory: DuckDB spills to disk beyond this, so a large corpus costs time, not RAM
+    execute(con, "memory limit", "SET memory_limit = '384MB'")
+    execute(con, "spill folder", f"SET temp_directory = {literal(str(staging / '.duckdb-spill'))}")
+    execute(con, "chosen files", "CREATE TEMP TABLE chosen (source_file VARCHAR PRIMARY KEY)")
+    if chosen_files:
+        con.executemany("INSERT INTO chosen VALUES (?)", [(f,) for f in chosen_files])
     units: list[Path] = []
-    for name, table in tables.items():
-        identifier(name)
+    years: dict[str, set[int]] = {}
+    for name in STAGED_TABLES:
+        files = sorted((chunks_dir / name).glob("chunk-*.parquet")) if chunks_dir else []
+        empty = staging / name / "part-empty.parquet"
+        _write_parquet(SCHEMAS[name].empty_table(), empty)
+        source = ("read_parquet([" + ", ".join(literal(str(f)) for f in files) + "])") if files \
+            else f"read_parquet({literal(str(empty))})"
+        kept = f"(SELECT * FROM {source} WHERE source_file IN (SELECT source_file FROM chosen))"
+        order = ORDER_BY.get(name)
         if name in FACT_TABLES:
-            years = sorted(set(table.column("fiscal_year").to_pylist()))
-            if fiscal_year is not None:
-                years = [fiscal_year]
-            for year in years:
-                part = table.filter(pc.equal(table.column("fiscal_year"), year))
+            found = {r[0] for r in execute(con, f"years of {name}",
+                                           f"SELECT DISTINCT fiscal_year FROM {kept} t").fetchall()}
+            years[name] = found
+            for year in ([fiscal_year] if fiscal_year is not None else sorted(found)):
                 unit = staging / name / f"fiscal_year={int(year)}"
-                if part.num_rows or fiscal_year is not None:
-                    _write_parquet(part, unit / "part-0.parquet")
-                    units.append(unit)
-            _write_parquet(table.schema.empty_table(), staging / name / "part-empty.parquet")
+                unit.mkdir(parents=True, exist_ok=True)
+                execute(con, f"write {name} {year}",
+                        f"COPY (SELECT * FROM {kept} t WHERE fiscal_year = {int(year)} ORDER BY {order}) "
+                        f"TO {literal(str(unit / 'part-0.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
+                units.append(unit)
         else:
             unit = staging / name
-            _write_parquet(table, unit / "part-0.parquet")
+            execute(con, f"write {name}", f"COPY (SELECT * FROM {kept} t) "
+                                          f"TO {literal(str(unit / 'part-0.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
+            empty.unlink()
             units.append(unit)
+    con.close()
+    return units, years
+
+
+def _write_units(staging: Path, tables: dict[str, pa.Table]) -> list[Path]:
+    """Each table not staged from chunks is a unit: a folder swapped in whole."""
+    units: list[Path] = []
+    for name, table in tables.items():
+        unit = staging / identifier(name)
+        _write_parquet(table, unit / "part-0.parquet")
+        units.append(unit)
     return units
 
 
@@ -127,7 +177,7 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 
 def _swap_in(staging: Path, units: Iterable[Path], warehouse_dir: Path, run_id: str,
-             tables: dict[str, pa.Table], fiscal_year: int | None) -> None:
+             years: dict[str, set[int]], fiscal_year: int | None) -> None:
     trash = warehouse_dir / f".trash-{run_id}"
     trash.mkdir(parents=True, exist_ok=True)
     for unit in units:
@@ -137,20 +187,18 @@ def _swap_in(staging: Path, units: Iterable[Path], warehouse_dir: Path, run_id: 
             os.replace(final, trash / f"{final.parent.name}.{final.name}")
         os.replace(unit, final)
     for name in FACT_TABLES:
-        if name not in tables:
-            continue
         empty = warehouse_dir / name / "part-empty.parquet"
         if not empty.exists():
             os.replace(staging / name / "part-empty.parquet", empty)
         if fiscal_year is None:  # a full rebuild drops partitions of years no longer present
-            kept = {f"fiscal_year={int(y)}" for y in set(tables[name].column("fiscal_year").to_pylist())}
+            kept = {f"fiscal_year={int(y)}" for y in years.get(name, set())}
             for part in (warehouse_dir / name).glob("fiscal_year=*"):
                 if part.name not in kept:
                     os.replace(part, trash / f"{name}.{part.name}")
     shutil.rmtree(trash, ignore_errors=True)
 
 
-def _views_for(root: Path, tables: dict[str, pa.Table], fallback: Path, fiscal_year: int | None):
+def _views_for(root: Path, tables: Sequence[str], fallback: Path, fiscal_year: int | None):
     """A temporary in-memory DuckDB with views over the staged files (other years from the live ones)."""
     con = connect(Path(":memory:"))
     for name in tables:
@@ -174,7 +222,7 @@ def run_checks(con) -> list[CheckFailure]:  # noqa: ANN001 - a DuckDB connection
     return failures
 
 
-def _write_duckdb(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str) -> None:
+def _write_duckdb(warehouse_dir: Path, tables: Sequence[str], run_id: str) -> None:
     """A new DuckDB file of views over the live Parquet files, renamed over the old one in one step."""
     tmp = warehouse_dir / f".{DUCKDB_FILE}.{run_id}.tmp"
     tmp.unlink(missing_ok=True)

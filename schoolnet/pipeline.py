@@ -1,11 +1,16 @@
-"""The stages of one run as plain functions (the Prefect flow wires these; tests call them directly)."""
+"""The stages of one run as plain functions (the Prefect flow wires these; tests call them directly).
+
+Parsing is per document and runs in a process pool, in batches: a worker reads, hashes, decodes and
+parses its files, turns their facts into Arrow rows and hands back only what identity resolution needs.
+The facts go to disk in chunks as batches arrive, so memory does not grow with the corpus.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -14,17 +19,30 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from extract.discover import RawFile, decode_dump, discover_dumps
+from extract.discover import RawFile, decode_dump, discover_dumps, read_raw
 from extract.reference import Reference, load_overrides, load_reference
-from load.tables import SCHEMAS, Quarantined, build_tables
-from load.warehouse import ParseCache, publish, read_previous_ledger, read_previous_registry
-from schoolnet.settings import Settings
+from load.staging import ChunkWriter
+from load.tables import (
+    SCHEMAS,
+    STAGED_TABLES,
+    Columns,
+    Quarantined,
+    arrow_tables,
+    build_tables,
+    dump_fact_rows,
+    project_key_of,
+    slim,
+)
+from load.warehouse import ParseCache, clean_leftovers, publish, read_previous_ledger, read_previous_registry
+from schoolnet.settings import MatchSettings, Settings
+from transform.districts import resolve_district
 from transform.entities import Resolution, resolve_entities
 from transform.parse import parse
 from transform.people import title_book
 from transform.records import DumpParseError, ParsedDump
 
-PARALLEL_FROM = 32  # below this many files to parse, a process pool costs more than it saves
+PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
+BATCH_SIZE = 48
 
 
 class RunLockedError(RuntimeError):
@@ -36,7 +54,13 @@ class FileOutcome:
     raw: RawFile
     status: str  # 'loaded', 'quarantined', 'unchanged'
     reason: str | None
-    dump: ParsedDump | None
+    dump: ParsedDump | None  # slimmed: its facts are in the chunks
+
+
+@dataclass(frozen=True)
+class Ingested:
+    outcomes: list[FileOutcome]
+    chunks_dir: Path
 
 
 @dataclass
@@ -73,7 +97,8 @@ def new_run_id() -> str:
 
 @contextmanager
 def warehouse_lock(warehouse_dir: Path) -> Iterator[None]:
-    """One run at a time per warehouse; a second run stops at once with a clear message."""
+    """One run at a time per warehouse; a second run stops at once with a clear message. Whatever an
+    interrupted run left aside is removed once the lock is held."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)
     with (warehouse_dir / ".run.lock").open("w") as fh:
         try:
@@ -81,92 +106,128 @@ def warehouse_lock(warehouse_dir: Path) -> Iterator[None]:
         except BlockingIOError as exc:
             raise RunLockedError(f"another schoolnet run is writing {warehouse_dir}; try again when it ends") from exc
         try:
+            clean_leftovers(warehouse_dir)
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def parse_raw_file(raw: RawFile, reference_dir: str) -> FileOutcome:
-    """Decode and parse one file; any failure to understand it is a quarantine, never a crash."""
-    decoded = decode_dump(raw)
+# -- the worker side ---------------------------------------------------------------------------------
+
+_WORKER: dict[str, object] = {}
+
+
+def _init_worker(reference_dir: str, warehouse_dir: str, match: MatchSettings,
+                 loaded_before: frozenset[tuple[str, str]], full_refresh: bool) -> None:
+    _WORKER.update(reference=load_reference(Path(reference_dir)), titles=title_book(reference_dir), match=match,
+                   cache=ParseCache(Path(warehouse_dir)), loaded_before=loaded_before, full_refresh=full_refresh)
+
+
+def parse_bytes(source_file: str, data: bytes) -> tuple[str, str | None, ParsedDump | None]:
+    """Decode and parse one file: ('loaded', None, dump) or ('quarantined', reason, None), never a crash."""
+    decoded = decode_dump(source_file, data)
     if decoded.text is None:
-        return FileOutcome(raw, "quarantined", decoded.error, None)
+        return "quarantined", decoded.error, None
     try:
-        dump = parse(decoded.text, raw.source_file, title_book(reference_dir))
+        return "loaded", None, parse(decoded.text, source_file, _WORKER["titles"])  # type: ignore[arg-type]
     except DumpParseError as exc:
-        return FileOutcome(raw, "quarantined", exc.why, None)
+        return "quarantined", exc.why, None
     except (ValueError, IndexError, KeyError, TypeError, ArithmeticError, RecursionError) as exc:
-        return FileOutcome(raw, "quarantined", f"parser error: {type(exc).__name__}: {exc}", None)
-    return FileOutcome(raw, "loaded", None, dump)
+        return "quarantined", f"parser error: {type(exc).__name__}: {exc}", None
 
 
-def ingest(settings: Settings, full_refresh: bool = False) -> list[FileOutcome]:
-    """Every raw file, parsed or taken unchanged from the cache of the previous run."""
-    raw_files = discover_dumps(settings.raw_dir)
-    cache = ParseCache(settings.warehouse_dir)
-    previous = read_previous_ledger(settings.warehouse_dir)
-    loaded_before = {(r["source_file"], r["content_sha256"]) for r in previous.to_pylist()
-                     if r["status"] in ("loaded", "unchanged")}
-    outcomes: dict[str, FileOutcome] = {}
-    to_parse: list[RawFile] = []
-    for raw in raw_files:
-        cached = None if full_refresh else cache.get(raw.content_sha256)
-        if cached is not None and (raw.source_file, raw.content_sha256) in loaded_before:
-            if cached.source_file != raw.source_file:
-                cached = _renamed(cached, raw.source_file)
-            outcomes[raw.source_file] = FileOutcome(raw, "unchanged", None, cached)
+def process_batch(batch: list[tuple[str, Path]]) -> tuple[list[FileOutcome], dict[str, pa.Table]]:
+    """Read, hash, parse (or take unchanged from the cache) a batch of files; facts as Arrow tables."""
+    cache: ParseCache = _WORKER["cache"]  # type: ignore[assignment]
+    rows = {name: Columns(name) for name in STAGED_TABLES}
+    outcomes = []
+    for source_file, path in batch:
+        raw, data = read_raw(source_file, path)
+        dump = None if _WORKER["full_refresh"] else cache.get(raw.content_sha256)
+        if dump is not None and (source_file, raw.content_sha256) in _WORKER["loaded_before"]:  # type: ignore[operator]
+            status, reason = "unchanged", None
+            if dump.source_file != source_file:
+                dump = replace(dump, source_file=source_file)
         else:
-            to_parse.append(raw)
-    reference_dir = str(settings.reference_dir)
-    if len(to_parse) >= PARALLEL_FROM and settings.workers > 1:
-        with ProcessPoolExecutor(max_workers=settings.workers) as pool:
-            parsed = list(pool.map(parse_raw_file, to_parse, [reference_dir] * len(to_parse), chunksize=16))
+            status, reason, dump = parse_bytes(source_file, data)
+            if dump is not None:
+                cache.put(raw.content_sha256, dump)
+        if dump is not None:
+            district, _, _ = resolve_district(dump, _WORKER["reference"], _WORKER["match"])  # type: ignore[arg-type]
+            key = project_key_of(dump, district.district_id if district else None)
+            for name, columns in dump_fact_rows(dump, key).items():
+                rows[name].extend(columns)
+            dump = slim(dump)
+        outcomes.append(FileOutcome(raw, status, reason, dump))
+    return outcomes, arrow_tables(rows)
+
+
+# -- the stages --------------------------------------------------------------------------------------
+
+def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = None,
+           progress: Callable[[int, int], None] | None = None) -> Ingested:
+    """Every raw file, parsed or taken unchanged from the previous run's cache; facts staged to disk."""
+    locations = discover_dumps(settings.raw_dir)
+    previous = read_previous_ledger(settings.warehouse_dir)
+    loaded_before = frozenset((r["source_file"], r["content_sha256"]) for r in previous.to_pylist()
+                              if r["status"] in ("loaded", "unchanged"))
+    chunks = ChunkWriter(settings.warehouse_dir / f".chunks-{run_id or new_run_id()}")
+    batches = [locations[i:i + BATCH_SIZE] for i in range(0, len(locations), BATCH_SIZE)]
+    init_args = (str(settings.reference_dir), str(settings.warehouse_dir), settings.match, loaded_before,
+                 full_refresh)
+    outcomes: list[FileOutcome] = []
+
+    def collect(results: Iterator[tuple[list[FileOutcome], dict[str, pa.Table]]]) -> None:
+        for batch_outcomes, tables in results:
+            chunks.write(tables)
+            outcomes.extend(batch_outcomes)
+            if progress:
+                progress(len(outcomes), len(locations))
+
+    if len(locations) >= PARALLEL_FROM and settings.workers > 1:
+        with ProcessPoolExecutor(max_workers=settings.workers, initializer=_init_worker,
+                                 initargs=init_args) as pool:
+            collect(pool.map(process_batch, batches))
     else:
-        parsed = [parse_raw_file(raw, reference_dir) for raw in to_parse]
-    for outcome in parsed:
-        outcomes[outcome.raw.source_file] = outcome
-        if outcome.dump is not None:
-            cache.put(outcome.raw.content_sha256, outcome.dump)
-    return [outcomes[raw.source_file] for raw in raw_files]
+        _init_worker(*init_args)
+        collect(map(process_batch, batches))
+    return Ingested(outcomes, chunks.root)
 
 
-def _renamed(dump: ParsedDump, source_file: str) -> ParsedDump:
-    return replace(dump, source_file=source_file)
-
-
-def resolve(outcomes: list[FileOutcome], settings: Settings, run_id: str | None = None,
-            ) -> tuple[Resolution, Reference]:
+def resolve(ingested: Ingested, settings: Settings, run_id: str | None = None) -> tuple[Resolution, Reference]:
     """Identities of every parsed dump, keeping the ids of earlier runs and honouring overrides."""
     reference = load_reference(settings.reference_dir)
     overrides = load_overrides(settings.reference_dir)
     registry = read_previous_registry(settings.warehouse_dir)
-    dumps = [o.dump for o in outcomes if o.dump is not None]
+    dumps = [o.dump for o in ingested.outcomes if o.dump is not None]
     return resolve_entities(dumps, reference, settings.match, registry, overrides, run_id), reference
 
 
-def load(outcomes: list[FileOutcome], resolution: Resolution, reference: Reference, settings: Settings,
+def load(ingested: Ingested, resolution: Resolution, reference: Reference, settings: Settings,
          run_id: str, fiscal_year: int | None = None) -> RunSummary:
     """Build every table, append this run to the ledger, publish, and summarise."""
+    outcomes = ingested.outcomes
     dumps = [o.dump for o in outcomes if o.dump is not None]
     quarantined = [Quarantined(o.raw.source_file, o.raw.content_sha256, o.reason or "")
                    for o in outcomes if o.status == "quarantined"]
-    tables = build_tables(dumps, resolution, reference, quarantined)
+    tables, chosen = build_tables(dumps, resolution, reference, quarantined)
     now = datetime.now(UTC)
     ledger_rows = [{"run_id": run_id, "source_file": o.raw.source_file, "content_sha256": o.raw.content_sha256,
                     "status": o.status, "reason": o.reason, "layout": o.dump.layout if o.dump else None,
                     "recorded_at": now} for o in outcomes]
-    previous = read_previous_ledger(settings.warehouse_dir)
-    tables["ingest_ledger"] = pa.concat_tables([
-        previous, pa.Table.from_pylist(ledger_rows, schema=SCHEMAS["ingest_ledger"])])
     statuses = Counter(o.status for o in outcomes)
     names = {o.raw.source_file for o in outcomes}
     if len(names) != len(outcomes) or sum(statuses[s] for s in ("loaded", "quarantined", "unchanged")) != len(names):
         raise RuntimeError(f"accounting error: {len(names)} files seen, statuses {dict(statuses)}")
-    failures = publish(settings.warehouse_dir, tables, run_id, fiscal_year)
+    previous = read_previous_ledger(settings.warehouse_dir)
+    tables["ingest_ledger"] = pa.concat_tables([
+        previous, pa.Table.from_pylist(ledger_rows, schema=SCHEMAS["ingest_ledger"])])
+    failures = publish(settings.warehouse_dir, tables, run_id, fiscal_year, ingested.chunks_dir, chosen)
     summary = RunSummary(run_id, str(settings.raw_dir), str(settings.warehouse_dir), fiscal_year)
     summary.files.update(o.status for o in outcomes)
     summary.quarantined = [(q.source_file, q.reason) for q in quarantined]
     summary.rows = {name: t.num_rows for name, t in tables.items()}
+    summary.rows.update(count_published_rows(settings.warehouse_dir))
     summary.rows["dq_issue"] += len(failures)
     summary.findings.update(tables["dq_issue"].column("check_name").to_pylist())
     summary.findings.update(f.check_name for f in failures)
@@ -174,10 +235,17 @@ def load(outcomes: list[FileOutcome], resolution: Resolution, reference: Referen
     return summary
 
 
+def count_published_rows(warehouse_dir: Path) -> dict[str, int]:
+    import pyarrow.parquet as pq
+
+    return {name: sum(pq.ParquetFile(p).metadata.num_rows for p in (warehouse_dir / name).rglob("*.parquet"))
+            for name in STAGED_TABLES}
+
+
 def run_once(settings: Settings, fiscal_year: int | None = None, full_refresh: bool = False) -> RunSummary:
     """The whole run without Prefect (the flow runs the same stages as tasks)."""
     run_id = new_run_id()
     with warehouse_lock(settings.warehouse_dir):
-        outcomes = ingest(settings, full_refresh)
-        resolution, reference = resolve(outcomes, settings, run_id)
-        return load(outcomes, resolution, reference, settings, run_id, fiscal_year)
+        ingested = ingest(settings, full_refresh, run_id)
+        resolution, reference = resolve(ingested, settings, run_id)
+        return load(ingested, resolution, reference, settings, run_id, fiscal_year)

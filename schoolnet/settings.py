@@ -21,6 +21,8 @@ class MatchSettings:
     # A person's name variants within one field of one dump always merge; across dumps:
     person_same_phone_min_score: float = 70.0  # same phone: OCR variants of one name merge from here
     person_no_phone_min_score: float = 92.0  # one side has no phone: only near-identical names merge
+    # ... unless they are officers of the same district: OCR variants score 85-91, namesakes ~79
+    person_same_district_min_score: float = 85.0
     person_tone_skeleton_penalty: float = 3.0  # score on names stripped of tone marks, minus this
     person_review_min_score: float = 75.0  # pairs scoring in [min, max) are listed in entity_review
     person_review_max_score: float = 95.0

@@ -49,13 +49,13 @@ def child(corpus: str, warehouse: str) -> None:
     stages = {}
     t = time.perf_counter()
     run_id = pipeline.new_run_id()
-    outcomes = pipeline.ingest(settings)
+    ingested = pipeline.ingest(settings, run_id=run_id)
     stages["extract_parse"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    resolution, reference = pipeline.resolve(outcomes, settings, run_id)
+    resolution, reference = pipeline.resolve(ingested, settings, run_id)
     stages["resolve"] = round(time.perf_counter() - t, 2)
     t = time.perf_counter()
-    pipeline.load(outcomes, resolution, reference, settings, run_id)
+    pipeline.load(ingested, resolution, reference, settings, run_id)
     stages["load"] = round(time.perf_counter() - t, 2)
     main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

@@ -86,3 +86,11 @@ def test_resolution_does_not_depend_on_file_order(titles, reference):
     a = resolve_entities(dumps, reference, MatchSettings())
     b = resolve_entities(list(reversed(dumps)), reference, MatchSettings())
     assert a.persons == b.persons and a.schools == b.schools and a.aliases == b.aliases
+
+
+def test_ocr_variant_of_an_officer_without_phone_merges_within_a_district():
+    a = _node("นพดล คำแหง", None, "a", family="officer", district="5010")
+    b = _node("นพตล คำแหง", None, "b", family="officer", district="5010")
+    assert compare(a, b, MatchSettings())[0]
+    c = _node("นพตล คำแหง", None, "c", family="officer", district=None)
+    assert not compare(a, c, MatchSettings())[0]  # without the district, 90 is not enough

@@ -117,6 +117,9 @@ def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> tuple[bool
             return score >= settings.person_same_phone_min_score, score, f"same phone {a.phone}"
         identical = tone_skeleton(a.name) == tone_skeleton(b.name)
         return identical, score, f"different phones ({a.phone}, {b.phone})" + (", same name" if identical else "")
+    if a.family == "officer" and a.district_id and a.district_id == b.district_id:
+        return (score >= settings.person_same_district_min_score, score,
+                f"no phone on one side: name and district {a.district_id}")
     return score >= settings.person_no_phone_min_score, score, "no phone on one side: name only"
 
 
