@@ -153,8 +153,8 @@ def assemble_staged(staging: Path, chunks_dir: Path | None, chosen_files: Sequen
                 units.append(unit)
         else:
             unit = staging / name
-            execute(con, f"write {name}", f"COPY (SELECT * FROM {kept} t) "
-                                          f"TO {literal(str(unit / 'part-0.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
+            target = literal(str(unit / "part-0.parquet"))
+            execute(con, f"write {name}", f"COPY (SELECT * FROM {kept} t) TO {target} (FORMAT parquet, COMPRESSION zstd)")
             empty.unlink()
             units.append(unit)
     con.close()

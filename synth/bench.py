@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     for docs in (int(s) for s in args.sizes.split(",")):
         result = run_size(args.work, docs, args.seed)
         runs.append(result)
-        print(f"{docs:>6} docs  {result['corpus_mb']:>7} MB  {result['seconds']:>7} s  {result['docs_per_s']:>7} docs/s  "
+        print(f"{docs:>6} docs  {result['corpus_mb']:>7} MB  {result['seconds']:>7} s  "
+              f"{result['docs_per_s']:>7} docs/s  "
               f"peak RSS {result['peak_rss_mb']:>7} MB  field accuracy {result['field_accuracy']:.4%}  "
               f"person P/R/F1 {result['person']['precision']}/{result['person']['recall']}/{result['person']['f1']}  "
               f"school P/R/F1 {result['school']['precision']}/{result['school']['recall']}/{result['school']['f1']}",

@@ -167,7 +167,8 @@ def proposal(rng: random.Random, pr: TrueProject, district_name: str) -> str:
     nets = "\n".join(f"- ๓.๑.{th(str(i))} เครือข่ายที่ {th(str(n))} มีการพัฒนาอย่างเป็นระบบ"
                      for i, n in enumerate(pr.networks, 1))
     officer = pr.officer
-    return (f"ชื่อโครงการ                      {pr.name}  \n\nหน่วยงานที่รับผิดชอบ       ฝ่ายการศึกษา สำนักงานเขต{spellings[0]}  \n\n"
+    return (f"ชื่อโครงการ                      {pr.name}  \n\n"
+            f"หน่วยงานที่รับผิดชอบ       ฝ่ายการศึกษา สำนักงานเขต{spellings[0]}  \n\n"
             f"ปีงบประมาณ                      {th(str(pr.fiscal_year))}\n\n## ๑. หลักการและเหตุผล\n\n"
             f"สำนักงานเขต{spellings[1]} " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 80)))
             + f"\n\n## ๓. เป้าหมาย\n\n{nets}\n\n๖. ระยะเวลาดำเนินการ\n\nระยะเวลาดำเนินการ ตั้งแต่เดือนตุลาคม "
