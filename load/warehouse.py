@@ -154,7 +154,8 @@ def assemble_staged(staging: Path, chunks_dir: Path | None, chosen_files: Sequen
         else:
             unit = staging / name
             target = literal(str(unit / "part-0.parquet"))
-            execute(con, f"write {name}", f"COPY (SELECT * FROM {kept} t) TO {target} (FORMAT parquet, COMPRESSION zstd)")
+            execute(con, f"write {name}",
+                    f"COPY (SELECT * FROM {kept} t) TO {target} (FORMAT parquet, COMPRESSION zstd)")
             empty.unlink()
             units.append(unit)
     con.close()
