@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 import pyarrow as pa
@@ -254,9 +254,10 @@ def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference:
         else:
             rows["dim_officer"].append({"officer_id": p.person_id, "name_th": p.name_th, "title_th": p.title_th,
                                         "phone": p.phone, "position_th": p.position_th})
-    rows["entity_alias"] = [asdict(a) for a in resolution.aliases]
-    rows["entity_review"] = [asdict(r) for r in resolution.reviews]
-    rows["entity_registry"] = [{**asdict(r), "spellings": list(r.spellings)} for r in resolution.registry]
+    # vars() and not asdict(): these are flat records, and asdict deep-copies every value
+    rows["entity_alias"] = [vars(a) for a in resolution.aliases]
+    rows["entity_review"] = [vars(r) for r in resolution.reviews]
+    rows["entity_registry"] = [{**vars(r), "spellings": list(r.spellings)} for r in resolution.registry]
     for name in (*STAGED_TABLES, "ingest_ledger"):
         rows.pop(name)
     tables = {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}

@@ -127,9 +127,8 @@ def assemble_staged(staging: Path, chunks_dir: Path | None, chosen_files: Sequen
     # bounded memory: DuckDB spills to disk beyond this, so a large corpus costs time, not RAM
     execute(con, "memory limit", "SET memory_limit = '384MB'")
     execute(con, "spill folder", f"SET temp_directory = {literal(str(staging / '.duckdb-spill'))}")
-    execute(con, "chosen files", "CREATE TEMP TABLE chosen (source_file VARCHAR PRIMARY KEY)")
-    if chosen_files:
-        con.executemany("INSERT INTO chosen VALUES (?)", [(f,) for f in chosen_files])
+    con.register("chosen_files", pa.table({"source_file": pa.array(list(chosen_files), type=pa.string())}))
+    execute(con, "chosen files", "CREATE TEMP TABLE chosen AS SELECT DISTINCT source_file FROM chosen_files")
     units: list[Path] = []
     years: dict[str, set[int]] = {}
     for name in STAGED_TABLES:
@@ -140,17 +139,19 @@ def assemble_staged(staging: Path, chunks_dir: Path | None, chosen_files: Sequen
             else f"read_parquet({literal(str(empty))})"
         kept = f"(SELECT * FROM {source} WHERE source_file IN (SELECT source_file FROM chosen))"
         order = ORDER_BY.get(name)
-        if name in FACT_TABLES:
+        if name in FACT_TABLES:  # one scan of the chunks into a sorted table, then one file per year
+            execute(con, f"sort {name}", f"CREATE TEMP TABLE sorted_{name} AS SELECT * FROM {kept} t ORDER BY {order}")
             found = {r[0] for r in execute(con, f"years of {name}",
-                                           f"SELECT DISTINCT fiscal_year FROM {kept} t").fetchall()}
+                                           f"SELECT DISTINCT fiscal_year FROM sorted_{name}").fetchall()}
             years[name] = found
             for year in ([fiscal_year] if fiscal_year is not None else sorted(found)):
                 unit = staging / name / f"fiscal_year={int(year)}"
                 unit.mkdir(parents=True, exist_ok=True)
                 execute(con, f"write {name} {year}",
-                        f"COPY (SELECT * FROM {kept} t WHERE fiscal_year = {int(year)} ORDER BY {order}) "
+                        f"COPY (SELECT * FROM sorted_{name} WHERE fiscal_year = {int(year)}) "
                         f"TO {literal(str(unit / 'part-0.parquet'))} (FORMAT parquet, COMPRESSION zstd)")
                 units.append(unit)
+            execute(con, f"drop {name}", f"DROP TABLE sorted_{name}")
         else:
             unit = staging / name
             target = literal(str(unit / "part-0.parquet"))

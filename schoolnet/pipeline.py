@@ -42,7 +42,7 @@ from transform.people import title_book
 from transform.records import DumpParseError, ParsedDump
 
 PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
-BATCH_SIZE = 48
+BATCH_SIZE = 96
 
 
 class RunLockedError(RuntimeError):
@@ -143,8 +143,9 @@ def process_batch(batch: list[tuple[str, Path]]) -> tuple[list[FileOutcome], dic
     outcomes = []
     for source_file, path in batch:
         raw, data = read_raw(source_file, path)
-        dump = None if _WORKER["full_refresh"] else cache.get(raw.content_sha256)
-        if dump is not None and (source_file, raw.content_sha256) in _WORKER["loaded_before"]:  # type: ignore[operator]
+        seen = not _WORKER["full_refresh"] and (source_file, raw.content_sha256) in _WORKER["loaded_before"]  # type: ignore[operator]
+        dump = cache.get(raw.content_sha256) if seen else None
+        if dump is not None:
             status, reason = "unchanged", None
             if dump.source_file != source_file:
                 dump = replace(dump, source_file=source_file)

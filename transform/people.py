@@ -18,7 +18,7 @@ _BUILTIN_TITLES = {  # spelling -> canonical title (used when the reference file
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TitleBook:
     """Title spellings, longest first, each mapped to its full form ('น.ส.' -> 'นางสาว')."""
 
@@ -72,6 +72,16 @@ def title_book(reference_dir: str | None = None) -> TitleBook:
 def parse_person(raw: str, role: str, rendering: int, titles: TitleBook,
                  position_th: str | None = None) -> PersonMention | None:
     """A printed person field -> PersonMention; None when no name is left after the title."""
+    split = _split_person(raw, titles)
+    if split is None:
+        return None
+    title, name, phone = split
+    return PersonMention(role=role, raw=raw.strip(), title_th=title, name_th=name, phone=phone,
+                         rendering=rendering, position_th=position_th)
+
+
+@lru_cache(maxsize=1 << 14)
+def _split_person(raw: str, titles: TitleBook) -> tuple[str | None, str, str | None] | None:
     text = normalize_thai(raw)
     phone = None
     m = _PHONE.search(text)
@@ -83,5 +93,4 @@ def parse_person(raw: str, role: str, rendering: int, titles: TitleBook,
     name = normalize_thai(name.strip(" ()"))
     if len(name.replace(" ", "")) < 2 or titles.is_title(name):
         return None
-    return PersonMention(role=role, raw=raw.strip(), title_th=title, name_th=name, phone=phone,
-                         rendering=rendering, position_th=position_th)
+    return title, name, phone

@@ -55,8 +55,10 @@ HEADER_LABELS: dict[str, re.Pattern[str]] = {
     "officer": re.compile(r"ชื่อผู้รับผิดชอบ"),
     "coordinator": re.compile(r"ผู้ประสานงาน\s*สยป\.?"),
 }
-_HEADER_CELL = {k: re.compile(rf"^\s*{p.pattern}[.\s…]*:\s*(.*?)\s*$") for k, p in HEADER_LABELS.items()}
-_HEADER_BARE = {k: re.compile(rf"^\s*{p.pattern}[.\s…]*$") for k, p in HEADER_LABELS.items()}
+_HEADER_ANY = re.compile(
+    r"^\s*(?:" + "|".join(f"(?P<{k}>{p.pattern})" for k, p in HEADER_LABELS.items())
+    + r")[.\s…]*(?::\s*(?P<value>.*?))?\s*$"
+)
 CODE = re.compile(r"\b(50\d{2}0000-\d{4})\b")
 
 TOKEN = re.compile(
@@ -88,7 +90,9 @@ class _Entry:
 
 
 def clean_line(line: str) -> str:
-    return _MARKUP.sub("", line).rstrip()
+    if "<" in line or "*" in line or "#" in line or "\\" in line:
+        line = _MARKUP.sub("", line)
+    return line.rstrip()
 
 
 def split_renderings(lines: list[str]) -> list[list[str]]:
@@ -152,24 +156,21 @@ def read_header(lines: list[str]) -> list[tuple[str, str]]:
     pending: str | None = None
     for line in lines:
         for cell in line.split("\t"):
-            if not cell.strip():
+            stripped = cell.strip()
+            if not stripped:
                 continue
-            if pending and cell.lstrip().startswith(":"):
-                found.append((pending, cell.lstrip()[1:].strip()))
+            if pending and stripped.startswith(":"):
+                found.append((pending, stripped[1:].strip()))
                 pending = None
                 continue
-            for name, pattern in _HEADER_CELL.items():
-                m = pattern.match(cell)
-                if m:
-                    if m.group(1):
-                        found.append((name, m.group(1)))
-                    else:
-                        pending = name
-                    break
-            else:
-                bare = next((n for n, p in _HEADER_BARE.items() if p.match(cell)), None)
-                if bare:
-                    pending = bare
+            m = _HEADER_ANY.match(cell)
+            if m is None:
+                continue
+            name = next(k for k in HEADER_LABELS if m.group(k) is not None)
+            if m.group("value"):
+                found.append((name, m.group("value")))
+            elif ":" not in cell:
+                pending = name
     return found
 
 
