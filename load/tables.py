@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -106,9 +107,20 @@ def completeness(dump: ParsedDump) -> tuple[int, int, int]:
 
 
 def slim(dump: ParsedDump) -> ParsedDump:
-    """What identity resolution and the dimensions need of a dump; its facts have gone to staging."""
+    """What identity resolution and the dimensions need of a dump; its facts have gone to staging.
+
+    Names, spellings and district mentions recur across thousands of dumps: interned, each is kept once.
+    """
     spent = printed_spent_finding(dump)
-    return replace(dump, reports=(), votes=(), steps=(), completeness=completeness(dump),
+    people = tuple(replace(p, raw=sys.intern(p.raw), name_th=sys.intern(p.name_th),
+                           title_th=sys.intern(p.title_th) if p.title_th else None,
+                           phone=sys.intern(p.phone) if p.phone else None) for p in dump.people)
+    header = replace(dump.header, name_th=sys.intern(dump.header.name_th) if dump.header.name_th else None,
+                     unit_th=sys.intern(dump.header.unit_th) if dump.header.unit_th else None)
+    schools = tuple(replace(s, raw=sys.intern(s.raw), name_th=sys.intern(s.name_th)) for s in dump.schools)
+    return replace(dump, reports=(), votes=(), steps=(), completeness=completeness(dump), people=people,
+                   header=header, schools=schools,
+                   district_mentions=tuple(sys.intern(m) for m in dump.district_mentions),
                    findings=dump.findings + ((spent,) if spent else ()))
 
 
@@ -254,13 +266,16 @@ def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference:
         else:
             rows["dim_officer"].append({"officer_id": p.person_id, "name_th": p.name_th, "title_th": p.title_th,
                                         "phone": p.phone, "position_th": p.position_th})
-    # vars() and not asdict(): these are flat records, and asdict deep-copies every value
-    rows["entity_alias"] = [vars(a) for a in resolution.aliases]
+    # column by column: the alias table has a row per spelling per file
+    aliases = Columns("entity_alias")
+    for a in resolution.aliases:
+        aliases.add(**vars(a))
     rows["entity_review"] = [vars(r) for r in resolution.reviews]
     rows["entity_registry"] = [{**vars(r), "spellings": list(r.spellings)} for r in resolution.registry]
-    for name in (*STAGED_TABLES, "ingest_ledger"):
+    for name in (*STAGED_TABLES, "ingest_ledger", "entity_alias"):
         rows.pop(name)
     tables = {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
+    tables["entity_alias"] = aliases.table()
     return tables, sorted(d.source_file for d in chosen.values() if d.header.fiscal_year is not None)
 
 

@@ -125,7 +125,7 @@ def assemble_staged(staging: Path, chunks_dir: Path | None, chosen_files: Sequen
     DuckDB with bounded memory, keeping the rows of the chosen source files, in a deterministic order."""
     con = connect(Path(":memory:"))
     # bounded memory: DuckDB spills to disk beyond this, so a large corpus costs time, not RAM
-    execute(con, "memory limit", "SET memory_limit = '384MB'")
+    execute(con, "memory limit", "SET memory_limit = '256MB'")
     execute(con, "spill folder", f"SET temp_directory = {literal(str(staging / '.duckdb-spill'))}")
     con.register("chosen_files", pa.table({"source_file": pa.array(list(chosen_files), type=pa.string())}))
     execute(con, "chosen files", "CREATE TEMP TABLE chosen AS SELECT DISTINCT source_file FROM chosen_files")

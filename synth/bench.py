@@ -40,6 +40,10 @@ def run_size(work: Path, docs: int, seed: int) -> dict:
             **quality.as_dict()}
 
 
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def child(corpus: str, warehouse: str) -> None:
     """The measured run: the pipeline without Prefect, stage by stage, then its peak memory."""
     from schoolnet import pipeline
@@ -51,12 +55,15 @@ def child(corpus: str, warehouse: str) -> None:
     run_id = pipeline.new_run_id()
     ingested = pipeline.ingest(settings, run_id=run_id)
     stages["extract_parse"] = round(time.perf_counter() - t, 2)
+    stages["rss_after_extract_parse_mb"] = _rss_mb()
     t = time.perf_counter()
     resolution, reference = pipeline.resolve(ingested, settings, run_id)
     stages["resolve"] = round(time.perf_counter() - t, 2)
+    stages["rss_after_resolve_mb"] = _rss_mb()
     t = time.perf_counter()
     pipeline.load(ingested, resolution, reference, settings, run_id)
     stages["load"] = round(time.perf_counter() - t, 2)
+    stages["rss_after_load_mb"] = _rss_mb()
     main = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(json.dumps({"peak_rss_mb": round(max(main, children), 1), "peak_rss_main_mb": round(main, 1),
