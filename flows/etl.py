@@ -1,15 +1,32 @@
-"""The ETL flow: discover dumps -> parse (normalise, decide across renderings) -> resolve entities -> load."""
+"""The ETL flow: discover dumps -> parse (normalise, decide across renderings) -> resolve entities -> load.
+
+Parsing runs on a local process pool, or, when the flow's task runner is a DaskTaskRunner (the
+SCHOOLNET_DASK_ADDRESS setting), as one Prefect task per batch of files on the Dask cluster.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_run_logger, task, unmapped
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
 
 from schoolnet import pipeline
 from schoolnet.settings import Settings
 from transform.normalize import fiscal_year_from_user
+
+
+@task(name="parse-batch", cache_policy=NO_CACHE)
+def parse_batch(batch: list, config: pipeline.WorkerConfig):  # noqa: ANN201
+    return pipeline.process_batch(batch, config)
+
+
+def _tasks_on_the_cluster(batches: list, config: pipeline.WorkerConfig) -> Iterator:
+    for future in parse_batch.map(batches, unmapped(config)):
+        yield future.result()
 
 
 @task(name="extract-and-parse", cache_policy=NO_CACHE)
@@ -29,7 +46,22 @@ def load_warehouse(ingested: pipeline.Ingested, resolved, settings: Settings, ru
     return pipeline.load(ingested, resolution, reference, settings, run_id, fiscal_year)
 
 
-@flow(name="schoolnet-etl", log_prints=True)
+def default_task_runner():  # noqa: ANN201
+    """A DaskTaskRunner when SCHOOLNET_DASK_ADDRESS names a scheduler, else Prefect's default."""
+    address = os.environ.get("SCHOOLNET_DASK_ADDRESS")
+    if not address:
+        return None
+    from prefect_dask import DaskTaskRunner
+
+    return DaskTaskRunner(address=address)
+
+
+def _on_dask() -> bool:
+    context = FlowRunContext.get()
+    return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
+
+
+@flow(name="schoolnet-etl", log_prints=True, **({"task_runner": r} if (r := default_task_runner()) else {}))
 def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fiscal_year: int | None = None,
              full_refresh: bool = False) -> pipeline.RunSummary:
     """One ETL run. fiscal_year (BE 2564 or CE 2021) rebuilds only that year's fact partitions."""
@@ -38,8 +70,19 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
     run_id = pipeline.new_run_id()
     logger = get_run_logger()
     with pipeline.warehouse_lock(Path(settings.warehouse_dir)):
-        ingested = extract_and_parse(settings, full_refresh, run_id)
+        if _on_dask():
+            ingested = pipeline.ingest(settings, full_refresh, run_id, runner=_tasks_on_the_cluster)
+        else:
+            ingested = extract_and_parse(settings, full_refresh, run_id)
         resolved = resolve_entities(ingested, settings, run_id)
         summary = load_warehouse(ingested, resolved, settings, run_id, year)
     logger.info(summary.as_text())
     return summary
+
+
+def run_on_dask(address: str | None = None, cluster_kwargs: dict | None = None, **parameters):  # noqa: ANN003, ANN201
+    """The same flow with its tasks on a Dask cluster: an existing scheduler, or a temporary local one."""
+    from prefect_dask import DaskTaskRunner
+
+    runner = DaskTaskRunner(address=address) if address else DaskTaskRunner(cluster_kwargs=cluster_kwargs or {})
+    return etl_flow.with_options(task_runner=runner)(**parameters)

@@ -39,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="rebuild only this fiscal year's fact partitions: BE (2564) or CE year-ending (2021)")
     run.add_argument("--full-refresh", action="store_true",
                      help="parse every file again instead of reusing unchanged files' previous parse")
+    run.add_argument("--dask-address", default=None,
+                     help="run the flow's parsing tasks on this Dask scheduler (tcp://host:8786; "
+                          "default $SCHOOLNET_DASK_ADDRESS, else a local process pool)")
     run.add_argument("--no-prefect", action="store_true",
                      help="run the same stages without Prefect (no API server, e.g. for quick local checks)")
     gen = sub.add_parser(
@@ -91,10 +94,14 @@ def _run(args: argparse.Namespace) -> int:
         else:
             os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
             os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            from flows.etl import etl_flow
+            from flows.etl import etl_flow, run_on_dask
 
-            summary = etl_flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                               fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+            parameters = dict(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                              fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+            if args.dask_address:
+                summary = run_on_dask(args.dask_address, **parameters)
+            else:
+                summary = etl_flow(**parameters)
     except pipeline.RunLockedError as exc:
         print(f"schoolnet: {exc}", file=sys.stderr)
         return 3

@@ -46,7 +46,6 @@ from transform.records import DumpParseError, ParsedDump
 pa.set_memory_pool(pa.system_memory_pool())
 
 PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
-BATCH_SIZE = 96
 
 
 class RunLockedError(RuntimeError):
@@ -118,13 +117,25 @@ def warehouse_lock(warehouse_dir: Path) -> Iterator[None]:
 
 # -- the worker side ---------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker process needs to parse batches: sent once per process pool, or with each Dask task."""
+
+    reference_dir: str
+    warehouse_dir: str
+    match: MatchSettings
+    loaded_before: frozenset[tuple[str, str]]
+    full_refresh: bool
+
+
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(reference_dir: str, warehouse_dir: str, match: MatchSettings,
-                 loaded_before: frozenset[tuple[str, str]], full_refresh: bool) -> None:
-    _WORKER.update(reference=load_reference(Path(reference_dir)), titles=title_book(reference_dir), match=match,
-                   cache=ParseCache(Path(warehouse_dir)), loaded_before=loaded_before, full_refresh=full_refresh)
+def _init_worker(config: WorkerConfig) -> None:
+    _WORKER.update(config=config, reference=load_reference(Path(config.reference_dir)),
+                   titles=title_book(config.reference_dir), match=config.match,
+                   cache=ParseCache(Path(config.warehouse_dir)), loaded_before=config.loaded_before,
+                   full_refresh=config.full_refresh)
 
 
 def parse_bytes(source_file: str, data: bytes) -> tuple[str, str | None, ParsedDump | None]:
@@ -140,8 +151,13 @@ def parse_bytes(source_file: str, data: bytes) -> tuple[str, str | None, ParsedD
         return "quarantined", f"parser error: {type(exc).__name__}: {exc}", None
 
 
-def process_batch(batch: list[tuple[str, Path]]) -> tuple[list[FileOutcome], dict[str, pa.Table]]:
-    """Read, hash, parse (or take unchanged from the cache) a batch of files; facts as Arrow tables."""
+def process_batch(batch: list[tuple[str, Path]], config: WorkerConfig | None = None,
+                  ) -> tuple[list[FileOutcome], dict[str, pa.Table]]:
+    """Read, hash, parse (or take unchanged from the cache) a batch of files; facts as Arrow tables.
+
+    A worker that has not seen `config` yet (a Dask worker) initialises itself from it."""
+    if config is not None and _WORKER.get("config") != config:
+        _init_worker(config)
     cache: ParseCache = _WORKER["cache"]  # type: ignore[assignment]
     rows = {name: Columns(name) for name in STAGED_TABLES}
     outcomes = []
@@ -169,33 +185,40 @@ def process_batch(batch: list[tuple[str, Path]]) -> tuple[list[FileOutcome], dic
 
 # -- the stages --------------------------------------------------------------------------------------
 
+BatchRunner = Callable[[list[list[tuple[str, Path]]], WorkerConfig],
+                       Iterator[tuple[list[FileOutcome], dict[str, pa.Table]]]]
+
+
+def process_pool_runner(workers: int) -> BatchRunner:
+    """Batches on a local process pool (in this process when there are few files or one worker)."""
+    def run(batches: list[list[tuple[str, Path]]], config: WorkerConfig):
+        if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1:
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,)) as pool:
+                yield from pool.map(process_batch, batches)
+        else:
+            _init_worker(config)
+            yield from map(process_batch, batches)
+    return run
+
+
 def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = None,
-           progress: Callable[[int, int], None] | None = None) -> Ingested:
+           progress: Callable[[int, int], None] | None = None, runner: BatchRunner | None = None) -> Ingested:
     """Every raw file, parsed or taken unchanged from the previous run's cache; facts staged to disk."""
     locations = discover_dumps(settings.raw_dir)
     previous = read_previous_ledger(settings.warehouse_dir)
     loaded_before = frozenset((r["source_file"], r["content_sha256"]) for r in previous.to_pylist()
                               if r["status"] in ("loaded", "unchanged"))
     chunks = ChunkWriter(settings.warehouse_dir / f".chunks-{run_id or new_run_id()}")
-    batches = [locations[i:i + BATCH_SIZE] for i in range(0, len(locations), BATCH_SIZE)]
-    init_args = (str(settings.reference_dir), str(settings.warehouse_dir), settings.match, loaded_before,
-                 full_refresh)
+    size = settings.batch_size
+    batches = [locations[i:i + size] for i in range(0, len(locations), size)]
+    config = WorkerConfig(str(settings.reference_dir), str(settings.warehouse_dir), settings.match, loaded_before,
+                          full_refresh)
     outcomes: list[FileOutcome] = []
-
-    def collect(results: Iterator[tuple[list[FileOutcome], dict[str, pa.Table]]]) -> None:
-        for batch_outcomes, tables in results:
-            chunks.write(tables)
-            outcomes.extend(batch_outcomes)
-            if progress:
-                progress(len(outcomes), len(locations))
-
-    if len(locations) >= PARALLEL_FROM and settings.workers > 1:
-        with ProcessPoolExecutor(max_workers=settings.workers, initializer=_init_worker,
-                                 initargs=init_args) as pool:
-            collect(pool.map(process_batch, batches))
-    else:
-        _init_worker(*init_args)
-        collect(map(process_batch, batches))
+    for batch_outcomes, tables in (runner or process_pool_runner(settings.workers))(batches, config):
+        chunks.write(tables)
+        outcomes.extend(batch_outcomes)
+        if progress:
+            progress(len(outcomes), len(locations))
     return Ingested(outcomes, chunks.root)
 
 

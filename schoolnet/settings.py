@@ -42,6 +42,8 @@ class Settings:
     warehouse_dir: Path = Path("data/warehouse")
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     workers: int = 2
+    batch_size: int = 96  # files per parsing task
+    dask_address: str | None = None  # a Dask scheduler (tcp://host:8786): the flow's tasks run there
     match: MatchSettings = field(default_factory=MatchSettings)
 
     @classmethod
@@ -65,12 +67,14 @@ class Settings:
 def _coerce(name: str, value: object) -> object:
     if name in {"raw_dir", "warehouse_dir", "reference_dir"}:
         return Path(str(value))
-    if name == "workers":
+    if name in ("workers", "batch_size"):
         try:
             n = int(str(value))
         except ValueError as exc:
-            raise SettingsError(f"workers must be an integer, got {value!r}") from exc
+            raise SettingsError(f"{name} must be an integer, got {value!r}") from exc
         if n < 1:
-            raise SettingsError(f"workers must be >= 1, got {n}")
+            raise SettingsError(f"{name} must be >= 1, got {n}")
         return n
+    if name == "dask_address":
+        return str(value)
     raise SettingsError(f"unknown setting {name!r}")

@@ -24,3 +24,22 @@ def test_flow_builds_the_warehouse(prefect_harness, tmp_path, monkeypatch):
     con.close()
     again = etl_flow(raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"), fiscal_year=2021)
     assert again.files["unchanged"] == summary.files["loaded"] and again.fiscal_year == 2564
+
+
+@pytest.mark.flow
+def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_harness, tmp_path, monkeypatch):
+    from flows.etl import run_on_dask
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    source = SEEDS if SEEDS.is_dir() else SAMPLE_RAW
+    for p in source.glob("*.txt"):
+        shutil.copy(p, raw / p.name)
+    monkeypatch.setenv("SCHOOLNET_BATCH_SIZE", "1")  # one task per file, spread over both workers
+    summary = run_on_dask(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
+                          raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"))
+    assert summary.files["loaded"] == len(list(source.glob("*.txt"))) - summary.files["quarantined"]
+    con = duckdb.connect(str(tmp_path / "wh" / "warehouse.duckdb"), read_only=True)
+    assert con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0] == \
+        summary.rows["fact_monthly_progress"] > 0
+    con.close()
