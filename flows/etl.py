@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task, unmapped
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 
@@ -77,7 +78,18 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
         resolved = resolve_entities(ingested, settings, run_id)
         summary = load_warehouse(ingested, resolved, settings, run_id, year)
     logger.info(summary.as_text())
+    publish_artifacts(summary)
     return summary
+
+
+def publish_artifacts(summary: pipeline.RunSummary) -> None:
+    """The run summary in the Prefect UI: a table of file outcomes and a markdown report."""
+    create_table_artifact(key="schoolnet-files", table=summary.file_table(),
+                          description=f"Files of run {summary.run_id}")
+    rows = [{"table": t, "rows": n} for t, n in sorted(summary.rows.items())]
+    create_table_artifact(key="schoolnet-rows", table=rows, description="Rows per table")
+    create_markdown_artifact(key="schoolnet-run-summary", markdown=summary.as_markdown(),
+                             description=f"Summary of run {summary.run_id}")
 
 
 def run_on_dask(address: str | None = None, cluster_kwargs: dict | None = None, **parameters):  # noqa: ANN003, ANN201

@@ -52,6 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True, help="folder to write the dumps into")
     gen.add_argument("--docs", type=int, required=True, help="number of documents")
     gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
+    serve = sub.add_parser(
+        "serve", help="register and serve the nightly deployment",
+        description="Register the 'schoolnet-etl/nightly' deployment (cron, Asia/Bangkok) with the Prefect API "
+                    "named by PREFECT_API_URL and serve its runs until stopped. Ad-hoc run for one fiscal year: "
+                    "prefect deployment run 'schoolnet-etl/nightly' --param fiscal_year=2564",
+    )
+    serve.add_argument("--raw-dir", default=None, help="raw dir for the deployment's runs (default: settings)")
+    serve.add_argument("--warehouse-dir", default=None, help="warehouse dir for the deployment's runs")
+    serve.add_argument("--cron", default=None, help="cron schedule in Asia/Bangkok time (default: 0 2 * * *)")
+    query = sub.add_parser(
+        "query", help="run SQL on the warehouse (read-only)",
+        description="Run one SQL statement read-only on warehouse.duckdb and print the result. "
+                    "The questions in sql/analyst/ are good starting points: "
+                    "schoolnet query \"$(cat sql/analyst/budget_burn_by_district_and_year.sql)\"",
+    )
+    query.add_argument("sql", help="the SQL statement")
+    query.add_argument("--warehouse-dir", type=Path, default=None, help="warehouse folder (default: data/warehouse)")
+    query.add_argument("--format", choices=("table", "csv", "json"), default="table", help="output format")
+    docs = sub.add_parser("docs", help="write the data dictionary (docs/data_dictionary.md)",
+                          description="Generate the data dictionary from the COMMENT ON statements.")
+    docs.add_argument("--out", type=Path, default=Path("docs/data_dictionary.md"), help="where to write it")
     return parser
 
 
@@ -61,7 +82,35 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     if args.command == "generate":
         return _generate(args)
+    if args.command == "query":
+        return _query(args)
+    if args.command == "serve":
+        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        from flows.deploy import NIGHTLY_CRON, serve
+
+        serve(args.raw_dir, args.warehouse_dir, args.cron or NIGHTLY_CRON)
+        return 0
+    if args.command == "docs":
+        from schoolnet.analyst import data_dictionary
+
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(data_dictionary() + "\n", encoding="utf-8")
+        print(f"wrote {args.out}")
+        return 0
     return 2
+
+
+def _query(args: argparse.Namespace) -> int:
+    from schoolnet.analyst import QueryError, render, run_query
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse_dir)
+    try:
+        columns, rows = run_query(settings.warehouse_dir, args.sql)
+    except QueryError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 1
+    print(render(columns, rows, args.format))
+    return 0
 
 
 def _generate(args: argparse.Namespace) -> int:

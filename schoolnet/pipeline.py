@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -21,6 +22,7 @@ import pyarrow as pa
 
 from extract.discover import RawFile, decode_dump, discover_dumps, read_raw
 from extract.reference import Reference, load_overrides, load_reference
+from load.publish import publish
 from load.staging import ChunkWriter
 from load.tables import (
     SCHEMAS,
@@ -33,7 +35,7 @@ from load.tables import (
     project_key_of,
     slim,
 )
-from load.warehouse import ParseCache, clean_leftovers, publish, read_previous_ledger, read_previous_registry
+from load.warehouse import ParseCache, clean_leftovers, read_previous_ledger, read_previous_registry
 from schoolnet.settings import MatchSettings, Settings
 from transform.districts import resolve_district
 from transform.entities import Resolution, resolve_entities
@@ -78,6 +80,27 @@ class RunSummary:
     findings: Counter = field(default_factory=Counter)
     check_failures: int = 0
 
+    def file_table(self) -> list[dict[str, object]]:
+        return [{"status": k, "files": self.files.get(k, 0)} for k in ("loaded", "unchanged", "quarantined")]
+
+    def as_markdown(self) -> str:
+        """The summary as the Prefect markdown artifact shows it."""
+        lines = [f"# schoolnet run `{self.run_id}`", "",
+                 f"Raw dir `{self.raw_dir}` -> warehouse `{self.warehouse_dir}`"
+                 + (f", fiscal year {self.fiscal_year} only" if self.fiscal_year else ""), "",
+                 "| files | count |", "|---|---|"]
+        lines += [f"| {r['status']} | {r['files']} |" for r in self.file_table()]
+        if self.quarantined:
+            lines += ["", "## Quarantined", ""] + [f"- `{name}`: {reason}" for name, reason in self.quarantined]
+        lines += ["", "## Rows per table", "", "| table | rows |", "|---|---|"]
+        lines += [f"| {t} | {n} |" for t, n in sorted(self.rows.items())]
+        lines += ["", "## Data-quality findings", ""]
+        lines += [f"- {k}: {v}" for k, v in sorted(self.findings.items())] or ["- none"]
+        lines += ["", f"Borderline identity pairs to review (entity_review): {self.rows.get('entity_review', 0)}"]
+        if self.check_failures:
+            lines += ["", f"**SQL checks failed on {self.check_failures} row(s)**: see dq_issue"]
+        return "\n".join(lines)
+
     def as_text(self) -> str:
         seen = sum(self.files.values())
         lines = [
@@ -89,9 +112,22 @@ class RunSummary:
         lines.append("  rows: " + ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())))
         if self.findings:
             lines.append("  data-quality findings: " + ", ".join(f"{k} {v}" for k, v in sorted(self.findings.items())))
+        lines.append(f"  borderline identity pairs to review (entity_review): {self.rows.get('entity_review', 0)}")
         if self.check_failures:
             lines.append(f"  SQL checks failed on {self.check_failures} row(s): see dq_issue")
         return "\n".join(lines)
+
+
+def progress_bar(done: int, total: int) -> None:
+    """A progress bar on stderr for long runs in a terminal."""
+    if total < 500 or not sys.stderr.isatty():
+        return
+    width = 40
+    filled = width * done // total
+    sys.stderr.write(f"\rparsing [{'#' * filled}{'.' * (width - filled)}] {done}/{total} files")
+    if done == total:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
 
 
 def new_run_id() -> str:
@@ -214,11 +250,11 @@ def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = 
     config = WorkerConfig(str(settings.reference_dir), str(settings.warehouse_dir), settings.match, loaded_before,
                           full_refresh)
     outcomes: list[FileOutcome] = []
+    report = progress or progress_bar
     for batch_outcomes, tables in (runner or process_pool_runner(settings.workers))(batches, config):
         chunks.write(tables)
         outcomes.extend(batch_outcomes)
-        if progress:
-            progress(len(outcomes), len(locations))
+        report(len(outcomes), len(locations))
     return Ingested(outcomes, chunks.root)
 
 

@@ -1,0 +1,227 @@
+"""Atomic publish: every run builds a complete version of the warehouse aside, checks it, and makes it
+current by replacing one symlink. Readers never see a half-written table; a run killed at any moment
+leaves the previous version current and valid.
+
+    warehouse/
+      current -> versions/<run_id>           (replaced atomically)
+      versions/<run_id>/<table>/...          (complete snapshots; the previous one is kept for readers)
+      <table> -> current/<table>             (the contract's paths)
+      warehouse.duckdb                       (views over current/<table>, with comments)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from load.duck import connect, execute, identifier, literal, sql_file
+from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
+from schoolnet.settings import SQL_DIR
+
+DUCKDB_FILE = "warehouse.duckdb"
+VERSIONS = "versions"
+CURRENT = "current"
+# facts are sorted; the audit tables keep the chunks' order, which is the sorted order of the files
+ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no"}
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    check_name: str
+    project_key: str | None
+    source_file: str | None
+    detail: str
+
+
+def current_version(warehouse_dir: Path) -> Path | None:
+    link = warehouse_dir / CURRENT
+    return link.resolve() if link.is_symlink() and link.exists() else None
+
+
+def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str, fiscal_year: int | None = None,
+            chunks_dir: Path | None = None, chosen_files: Sequence[str] = ()) -> list[CheckFailure]:
+    """Build a new version, run the SQL checks on it, make it current, refresh the DuckDB file.
+
+    Facts come from the chunks staged while parsing, keeping the rows of `chosen_files` only. With
+    fiscal_year, only that year's fact partitions are new: the other years' files are hard links to the
+    previous version's, the same bytes with the same timestamps. Returns the check failures, which are
+    also in the new version's dq_issue.
+    """
+    version = warehouse_dir / VERSIONS / run_id
+    previous = current_version(warehouse_dir)
+    shutil.rmtree(version, ignore_errors=True)
+    for name, table in tables.items():
+        _write_parquet(table, version / identifier(name) / "part-0.parquet")
+    assemble_staged(version, chunks_dir, chosen_files, fiscal_year)
+    if fiscal_year is not None and previous is not None:
+        _link_other_years(previous, version, fiscal_year)
+    names = sorted({*tables, *STAGED_TABLES})
+    failures = run_checks(version, names)
+    if failures:
+        dq = tables["dq_issue"].to_pylist() + [
+            {"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
+             "severity": "error", "detail": f.detail} for f in failures]
+        _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / "part-0.parquet")
+    _sync_tree(version)
+    _ensure_table_links(warehouse_dir, names)
+    _switch_current(warehouse_dir, version)
+    write_duckdb(warehouse_dir, names, run_id)
+    prune_versions(warehouse_dir)
+    if chunks_dir is not None:
+        shutil.rmtree(chunks_dir, ignore_errors=True)
+    return failures
+
+
+def assemble_staged(version: Path, chunks_dir: Path | None, chosen_files: Sequence[str],
+                    fiscal_year: int | None) -> dict[str, set[int]]:
+    """Staged chunks -> one Parquet file per fact partition (and per other staged table), written by
+    DuckDB with bounded memory, keeping the rows of the chosen source files, in a deterministic order."""
+    con = connect(Path(":memory:"))
+    # bounded memory: DuckDB spills to disk beyond this, so a large corpus costs time, not RAM
+    execute(con, "memory limit", "SET memory_limit = '256MB'")
+    execute(con, "spill folder", f"SET temp_directory = {literal(str(version / '.duckdb-spill'))}")
+    con.register("chosen_files", pa.table({"source_file": pa.array(list(chosen_files), type=pa.string())}))
+    execute(con, "chosen files", "CREATE TEMP TABLE chosen AS SELECT DISTINCT source_file FROM chosen_files")
+    years: dict[str, set[int]] = {}
+    for name in STAGED_TABLES:
+        files = sorted((chunks_dir / name).glob("chunk-*.parquet")) if chunks_dir else []
+        empty = version / name / "part-empty.parquet"
+        _write_parquet(SCHEMAS[name].empty_table(), empty)
+        source = ("read_parquet([" + ", ".join(literal(str(f)) for f in files) + "])") if files \
+            else f"read_parquet({literal(str(empty))})"
+        kept = f"(SELECT * FROM {source} WHERE source_file IN (SELECT source_file FROM chosen))"
+        if name in FACT_TABLES:  # one scan of the chunks into a sorted table, then one file per year
+            execute(con, f"sort {name}", f"CREATE TEMP TABLE sorted_{name} AS SELECT * FROM {kept} t "
+                                         f"ORDER BY {ORDER_BY[name]}")
+            found = {r[0] for r in execute(con, f"years of {name}",
+                                           f"SELECT DISTINCT fiscal_year FROM sorted_{name}").fetchall()}
+            years[name] = found
+            for year in ([fiscal_year] if fiscal_year is not None else sorted(found)):
+                target = literal(str(version / name / f"fiscal_year={int(year)}" / "part-0.parquet"))
+                (version / name / f"fiscal_year={int(year)}").mkdir(parents=True, exist_ok=True)
+                execute(con, f"write {name} {year}",
+                        f"COPY (SELECT * FROM sorted_{name} WHERE fiscal_year = {int(year)}) "
+                        f"TO {target} (FORMAT parquet, COMPRESSION zstd)")
+            execute(con, f"drop {name}", f"DROP TABLE sorted_{name}")
+        else:
+            target = literal(str(version / name / "part-0.parquet"))
+            execute(con, f"write {name}",
+                    f"COPY (SELECT * FROM {kept} t) TO {target} (FORMAT parquet, COMPRESSION zstd)")
+            empty.unlink()
+    con.close()
+    shutil.rmtree(version / ".duckdb-spill", ignore_errors=True)
+    return years
+
+
+def _link_other_years(previous: Path, version: Path, fiscal_year: int) -> None:
+    for name in FACT_TABLES:
+        for part in sorted((previous / name).glob("fiscal_year=*")):
+            if part.name == f"fiscal_year={fiscal_year}":
+                continue
+            target = version / name / part.name
+            target.mkdir(parents=True, exist_ok=True)
+            for f in part.iterdir():
+                os.link(f, target / f.name)
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, compression="zstd")
+
+
+def _sync_tree(root: Path) -> None:
+    """Flush the new version to disk before it becomes current (a crash must not publish empty files)."""
+    for path in root.rglob("*.parquet"):
+        with path.open("rb") as fh:
+            os.fsync(fh.fileno())
+
+
+def _ensure_table_links(warehouse_dir: Path, names: Sequence[str]) -> None:
+    """<table> -> current/<table>, the paths of the contract (a table folder of an older layout goes)."""
+    for name in names:
+        link = warehouse_dir / name
+        if link.is_symlink():
+            continue
+        if link.exists():
+            shutil.rmtree(link)
+        link.symlink_to(Path(CURRENT) / name, target_is_directory=True)
+
+
+def _switch_current(warehouse_dir: Path, version: Path) -> None:
+    tmp = warehouse_dir / f".{CURRENT}.{version.name}.tmp"
+    tmp.unlink(missing_ok=True)
+    tmp.symlink_to(Path(VERSIONS) / version.name, target_is_directory=True)
+    os.replace(tmp, warehouse_dir / CURRENT)
+    fd = os.open(warehouse_dir, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def prune_versions(warehouse_dir: Path, keep_previous: int = 1) -> list[str]:
+    """Keep the current version and the newest `keep_previous` older ones (readers may still be on them);
+    versions of runs that never became current are removed."""
+    current = current_version(warehouse_dir)
+    versions = sorted((warehouse_dir / VERSIONS).glob("*")) if (warehouse_dir / VERSIONS).exists() else []
+    if current is None:
+        return []
+    older = [v for v in versions if v.name < current.name]
+    keep = {current.name, *(v.name for v in older[-keep_previous:])} if keep_previous else {current.name}
+    removed = []
+    for v in versions:
+        if v.name not in keep:
+            shutil.rmtree(v, ignore_errors=True)
+            removed.append(v.name)
+    return removed
+
+
+def _views(con, root: Path, names: Sequence[str]) -> None:  # noqa: ANN001 - a DuckDB connection
+    template = sql_file("views/table_view.sql")
+    for name in names:
+        glob = literal(str(root / name) + "/**/*.parquet")
+        execute(con, f"view {name}", template.format(table=identifier(name), glob=glob))
+
+
+def run_checks(version: Path, names: Sequence[str]) -> list[CheckFailure]:
+    """Every sql/checks/*.sql on the new version returns its offending rows; zero rows is a pass."""
+    con = connect(Path(":memory:"))
+    try:
+        _views(con, version, names)
+        failures: list[CheckFailure] = []
+        for path in sorted((SQL_DIR / "checks").glob("*.sql")):
+            rows = execute(con, f"check {path.stem}", path.read_text(encoding="utf-8")).fetchall()
+            failures.extend(CheckFailure(path.stem, r[0], r[1], r[2]) for r in rows)
+        return failures
+    finally:
+        con.close()
+
+
+def write_duckdb(warehouse_dir: Path, names: Sequence[str], run_id: str) -> None:
+    """A new DuckDB file of commented views over current/<table>, renamed over the old one in one step
+    (a reader's open connection keeps the old file and never meets a lock)."""
+    tmp = warehouse_dir / f".{DUCKDB_FILE}.{run_id}.tmp"
+    tmp.unlink(missing_ok=True)
+    con = connect(tmp)
+    try:
+        _views(con, (warehouse_dir / CURRENT).absolute(), names)
+        for statement in _comment_statements():
+            execute(con, "comment", statement)
+        execute(con, "checkpoint", "CHECKPOINT")
+    finally:
+        con.close()
+    os.replace(tmp, warehouse_dir / DUCKDB_FILE)
+
+
+def _comment_statements() -> list[str]:
+    path = SQL_DIR / "views" / "comments.sql"
+    if not path.exists():
+        return []
+    text = "\n".join(ln for ln in path.read_text(encoding="utf-8").splitlines() if not ln.lstrip().startswith("--"))
+    return [s.strip() for s in text.split(";\n") if s.strip()]
