@@ -53,7 +53,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str) -> str:
                           ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csv.writer(out, lineterminator="\n")
         writer.writerow(columns)
         writer.writerows([[_plain(v) for v in row] for row in rows])
         return out.getvalue()

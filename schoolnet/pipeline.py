@@ -8,6 +8,7 @@ The facts go to disk in chunks as batches arrive, so memory does not grow with t
 from __future__ import annotations
 
 import fcntl
+import multiprocessing
 import os
 import sys
 from collections import Counter
@@ -229,7 +230,10 @@ def process_pool_runner(workers: int) -> BatchRunner:
     """Batches on a local process pool (in this process when there are few files or one worker)."""
     def run(batches: list[list[tuple[str, Path]]], config: WorkerConfig):
         if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1:
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,)) as pool:
+            # forkserver, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
+            context = multiprocessing.get_context("forkserver")
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,),
+                                     mp_context=context) as pool:
                 yield from pool.map(process_batch, batches)
         else:
             _init_worker(config)

@@ -1,0 +1,156 @@
+"""Faults: a run killed at any moment leaves the previous warehouse valid and the next run converges;
+a reader holding a connection during a load never sees a half-written table or a lock error."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from extract.reference import load_reference
+from load.publish import write_duckdb
+from load.tables import SCHEMAS
+from schoolnet.pipeline import run_once
+from schoolnet.settings import PROJECT_ROOT, Settings
+from synth.corpus import generate
+from tests.conftest import REFERENCE
+
+# tables whose content depends only on the raw files (the ledger and registry also record run ids)
+CONTENT_TABLES = ("dim_project", "dim_coordinator", "dim_officer", "dim_school", "dim_network",
+                  "bridge_project_network", "fact_monthly_progress", "fact_disbursement", "entity_alias",
+                  "dq_issue", "audit_value_vote")
+KILL_TRIALS = 20
+
+
+def fingerprint(warehouse: Path) -> str:
+    """A hash of every content table, read through warehouse.duckdb (so it must be readable)."""
+    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    try:
+        digest = hashlib.sha256()
+        for table in CONTENT_TABLES:
+            rows = con.execute(f"SELECT * FROM {table}").fetchall()
+            digest.update(table.encode())
+            for row in sorted(map(repr, rows)):
+                digest.update(row.encode())
+        return digest.hexdigest()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def corpora(tmp_path_factory):
+    root = tmp_path_factory.mktemp("faults")
+    reference = load_reference(REFERENCE)
+    generate(root / "a", 120, 11, reference)
+    generate(root / "extra", 120, 12, reference)
+    shutil.copytree(root / "a", root / "b")
+    for p in (root / "extra").iterdir():
+        shutil.copy(p, root / "b" / f"x{p.name}")
+    wh_a = root / "wh_a"
+    run_once(Settings.from_env(raw_dir=root / "a", warehouse_dir=wh_a, reference_dir=REFERENCE))
+    wh_b = root / "wh_b"
+    _copy_warehouse(wh_a, wh_b)
+    started = time.perf_counter()
+    run_once(Settings.from_env(raw_dir=root / "b", warehouse_dir=wh_b, reference_dir=REFERENCE))
+    return root, fingerprint(wh_a), fingerprint(wh_b), time.perf_counter() - started
+
+
+def _copy_warehouse(src: Path, dst: Path) -> None:
+    """A copy of a warehouse whose DuckDB file points at the copy (the views hold absolute paths)."""
+    shutil.copytree(src, dst, symlinks=True)
+    write_duckdb(dst, sorted(SCHEMAS), "copy")
+
+
+def _start_run(raw: Path, warehouse: Path) -> subprocess.Popen:
+    env = {**os.environ, "SCHOOLNET_REFERENCE_DIR": str(REFERENCE)}
+    return subprocess.Popen([sys.executable, "-m", "schoolnet.cli", "run", "--no-prefect", "--raw-dir", str(raw),
+                             "--warehouse-dir", str(warehouse)], cwd=PROJECT_ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def test_sigkill_at_random_moments_leaves_before_or_after_and_the_next_run_converges(corpora, tmp_path):
+    root, before, after, duration = corpora
+    rng = random.Random(20261120)
+    outcomes = []
+    for trial in range(KILL_TRIALS):
+        wh = tmp_path / f"wh{trial}"
+        _copy_warehouse(root / "wh_a", wh)
+        proc = _start_run(root / "b", wh)
+        time.sleep(rng.uniform(0.2, duration + 1.5))  # + interpreter start-up
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        state = fingerprint(wh)
+        assert state in (before, after), f"trial {trial}: the warehouse is neither before nor after"
+        outcomes.append("after" if state == after else "before")
+        run_once(Settings.from_env(raw_dir=root / "b", warehouse_dir=wh, reference_dir=REFERENCE))
+        assert fingerprint(wh) == after, f"trial {trial}: the next run did not converge"
+        leftovers = [p.name for p in wh.iterdir() if p.name.startswith((".staging", ".chunks", ".warehouse"))]
+        assert leftovers == [], leftovers
+        shutil.rmtree(wh)
+    assert "before" in outcomes  # the kills did land mid-run
+
+
+def test_reader_during_a_load_sees_whole_tables_and_no_lock_error(corpora, tmp_path):
+    root, before, after, _ = corpora
+    wh = tmp_path / "wh"
+    _copy_warehouse(root / "wh_a", wh)
+    counts_before = _fact_count(wh)
+    held = duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)  # opened before the run, kept open
+    proc = _start_run(root / "b", wh)
+    seen = set()
+    queries = 0
+    last_round = False
+    try:
+        while not last_round:
+            last_round = proc.poll() is not None  # one more round after the run, on the held connection too
+            for con in (held, None):
+                c = con or duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)
+                try:
+                    n = c.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
+                    d = c.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)"
+                                  ).fetchone()[0]
+                    seen.add((n, d))
+                    queries += 1
+                finally:
+                    if con is None:
+                        c.close()
+    finally:
+        held.close()
+    assert proc.wait() == 0, proc.stderr.read().decode()
+    counts_after = _fact_count(wh)
+    # every statement read whole tables: each count is the one before or the one after, never a part
+    assert {n for n, _ in seen} <= {counts_before[0], counts_after[0]}
+    assert {d for _, d in seen} <= {counts_before[1], counts_after[1]}
+    assert counts_after in seen
+    assert fingerprint(wh) == after and queries > 10
+
+
+def _fact_count(wh: Path) -> tuple[int, int]:
+    con = duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)
+    try:
+        n = con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
+        d = con.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)").fetchone()[0]
+        return n, d
+    finally:
+        con.close()
+
+
+def test_two_runs_at_once_the_second_stops_with_a_clear_message(corpora, tmp_path):
+    root, *_ = corpora
+    wh = tmp_path / "wh"
+    _copy_warehouse(root / "wh_a", wh)
+    from schoolnet.pipeline import warehouse_lock
+
+    with warehouse_lock(wh):
+        proc = _start_run(root / "b", wh)
+        _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3 and b"another schoolnet run is writing" in err
