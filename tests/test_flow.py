@@ -43,3 +43,24 @@ def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_harness,
     assert con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0] == \
         summary.rows["fact_monthly_progress"] > 0
     con.close()
+
+
+@pytest.mark.flow
+def test_flow_publishes_the_run_summary_as_artifacts(prefect_harness, tmp_path):
+    import asyncio
+
+    from prefect.client.orchestration import get_client
+
+    from flows.etl import etl_flow
+
+    summary = etl_flow(raw_dir=str(SAMPLE_RAW), warehouse_dir=str(tmp_path / "wh"))
+
+    async def artifacts():
+        async with get_client() as client:
+            return await client.read_artifacts()
+
+    found = {a.key: a for a in asyncio.run(artifacts()) if a.key and a.key.startswith("schoolnet")}
+    assert {"schoolnet-run-summary", "schoolnet-files", "schoolnet-rows"} <= set(found)
+    markdown = next(a for a in asyncio.run(artifacts()) if a.key == "schoolnet-run-summary" and
+                    summary.run_id in (a.data or ""))
+    assert "Quarantined" in markdown.data and "sample_not_a_report.txt" in markdown.data
