@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,10 @@ from pathlib import Path
 
 class ExtractError(OSError):
     """The landing folder cannot be read."""
+
+
+class SymlinkError(OSError):
+    """A raw 'file' that is a symbolic link."""
 
 
 @dataclass(frozen=True)
@@ -35,18 +40,32 @@ def discover_dumps(raw_dir: Path) -> list[tuple[str, Path]]:
 
 
 def _walk(root: Path) -> Iterator[Path]:
+    """Regular files and symbolic links (which are reported, never followed); hidden names are skipped."""
     for path in root.rglob("*"):
         rel = path.relative_to(root)
         if any(part.startswith(".") for part in rel.parts):
             continue
-        if path.is_file() and not path.is_symlink():
+        if path.is_symlink() or path.is_file():
             yield path
 
 
-def read_raw(source_file: str, path: Path) -> tuple[RawFile, bytes]:
-    """The bytes of a raw file with their SHA-256 (the file is only read, never changed)."""
-    data = path.read_bytes()
-    return RawFile(source_file, path, hashlib.sha256(data).hexdigest(), len(data)), data
+def read_raw(source_file: str, path: Path, max_bytes: int) -> tuple[RawFile, bytes | None]:
+    """The bytes of a raw file with their SHA-256; None instead of the bytes of a file over max_bytes,
+    which is hashed in pieces and never held in memory. The file is only read, never changed."""
+    if path.is_symlink():  # a link could lead outside the landing folder: never followed
+        raise SymlinkError(f"symbolic link to {os.readlink(path)}: not followed")
+    digest = hashlib.sha256()
+    size = 0
+    kept: list[bytes] | None = []
+    with path.open("rb") as fh:
+        while piece := fh.read(1 << 20):
+            digest.update(piece)
+            size += len(piece)
+            if kept is not None:
+                kept.append(piece)
+                if size > max_bytes:
+                    kept = None
+    return RawFile(source_file, path, digest.hexdigest(), size), (b"".join(kept) if kept is not None else None)
 
 
 def decode_dump(source_file: str, data: bytes) -> DecodedDump:
@@ -55,6 +74,8 @@ def decode_dump(source_file: str, data: bytes) -> DecodedDump:
         return DecodedDump(source_file, None, "empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         candidates: tuple[str, ...] = ("utf-16",)
+    elif (utf16 := _bomless_utf16(data)) is not None:
+        candidates = (utf16,)
     else:
         candidates = ("utf-8-sig", "cp874")
     for encoding in candidates:
@@ -66,3 +87,23 @@ def decode_dump(source_file: str, data: bytes) -> DecodedDump:
             return DecodedDump(source_file, None, f"binary content (NUL characters) as {encoding}")
         return DecodedDump(source_file, text, None)
     return DecodedDump(source_file, None, "not decodable as UTF-8, UTF-16 or Windows-874")
+
+
+def _bomless_utf16(data: bytes) -> str | None:
+    """UTF-16 without a byte-order mark: NUL bytes in the text, and one byte order that reads as Thai
+    or ASCII text (the other reads as CJK and symbols)."""
+    sample = data[:8192]
+    if len(sample) < 16 or b"\x00" not in sample:
+        return None
+    best, best_score = None, 0.0
+    for encoding in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample[: len(sample) // 2 * 2].decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        plausible = sum(1 for ch in text if "\u0e00" <= ch <= "\u0e7f" or (ch.isascii() and (ch.isprintable()
+                                                                                          or ch in "\n\r\t")))
+        score = plausible / max(len(text), 1)
+        if score > best_score:
+            best, best_score = encoding, score
+    return best if best_score >= 0.9 else None

@@ -1,12 +1,12 @@
 """Atomic publish: every run builds a complete version of the warehouse aside, checks it, and makes it
-current by replacing one symlink. Readers never see a half-written table; a run killed at any moment
-leaves the previous version current and valid.
+current by replacing one symlink, then writes a new DuckDB file whose views name that version. A
+connection reads one whole version; a run killed at any moment leaves the previous version current and valid.
 
     warehouse/
       current -> versions/<run_id>           (replaced atomically)
       versions/<run_id>/<table>/...          (complete snapshots; the previous one is kept for readers)
       <table> -> current/<table>             (the contract's paths)
-      warehouse.duckdb                       (views over current/<table>, with comments)
+      warehouse.duckdb                       (views over the current version, with comments)
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class CheckFailure:
     project_key: str | None
     source_file: str | None
     detail: str
+    severity: str = "error"
 
 
 def current_version(warehouse_dir: Path) -> Path | None:
@@ -66,7 +67,7 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str, fisca
     if failures:
         dq = tables["dq_issue"].to_pylist() + [
             {"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
-             "severity": "error", "detail": f.detail} for f in failures]
+             "severity": f.severity, "detail": f.detail} for f in failures]
         _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / "part-0.parquet")
     _sync_tree(version)
     _ensure_table_links(warehouse_dir, names)
@@ -165,7 +166,7 @@ def _switch_current(warehouse_dir: Path, version: Path) -> None:
         os.close(fd)
 
 
-def prune_versions(warehouse_dir: Path, keep_previous: int = 1) -> list[str]:
+def prune_versions(warehouse_dir: Path, keep_previous: int = 2) -> list[str]:
     """Keep the current version and the newest `keep_previous` older ones (readers may still be on them);
     versions of runs that never became current are removed."""
     current = current_version(warehouse_dir)
@@ -196,21 +197,29 @@ def run_checks(version: Path, names: Sequence[str]) -> list[CheckFailure]:
         _views(con, version, names)
         failures: list[CheckFailure] = []
         for path in sorted((SQL_DIR / "checks").glob("*.sql")):
-            rows = execute(con, f"check {path.stem}", path.read_text(encoding="utf-8")).fetchall()
-            failures.extend(CheckFailure(path.stem, r[0], r[1], r[2]) for r in rows)
+            sql = path.read_text(encoding="utf-8")
+            severity = "warning" if sql.startswith("-- severity: warning") else "error"
+            rows = execute(con, f"check {path.stem}", sql).fetchall()
+            failures.extend(CheckFailure(path.stem, r[0], r[1], r[2], severity) for r in rows)
         return failures
     finally:
         con.close()
 
 
 def write_duckdb(warehouse_dir: Path, names: Sequence[str], run_id: str) -> None:
-    """A new DuckDB file of commented views over current/<table>, renamed over the old one in one step
-    (a reader's open connection keeps the old file and never meets a lock)."""
+    """A new DuckDB file of commented views over the current version, renamed over the old one in one step.
+
+    The views name the version itself, not the `current` link: a connection reads one snapshot, whole,
+    even in a statement that joins tables while a run publishes; an open connection keeps its file and
+    version (kept on disk for it) and never meets a lock; a new connection sees the newest version."""
+    version = current_version(warehouse_dir)
+    if version is None:
+        raise FileNotFoundError(f"{warehouse_dir} has no current version to describe")
     tmp = warehouse_dir / f".{DUCKDB_FILE}.{run_id}.tmp"
     tmp.unlink(missing_ok=True)
     con = connect(tmp)
     try:
-        _views(con, (warehouse_dir / CURRENT).absolute(), names)
+        _views(con, version, names)
         for statement in _comment_statements():
             execute(con, "comment", statement)
         execute(con, "checkpoint", "CHECKPOINT")

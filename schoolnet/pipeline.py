@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from extract.discover import RawFile, decode_dump, discover_dumps, read_raw
+from extract.discover import RawFile, SymlinkError, decode_dump, discover_dumps, read_raw
 from extract.reference import Reference, load_overrides, load_reference
 from load.publish import publish
 from load.staging import ChunkWriter
@@ -99,7 +99,7 @@ class RunSummary:
         lines += [f"- {k}: {v}" for k, v in sorted(self.findings.items())] or ["- none"]
         lines += ["", f"Borderline identity pairs to review (entity_review): {self.rows.get('entity_review', 0)}"]
         if self.check_failures:
-            lines += ["", f"**SQL checks failed on {self.check_failures} row(s)**: see dq_issue"]
+            lines += ["", f"**SQL checks found {self.check_failures} error(s)**: see dq_issue"]
         return "\n".join(lines)
 
     def as_text(self) -> str:
@@ -115,7 +115,7 @@ class RunSummary:
             lines.append("  data-quality findings: " + ", ".join(f"{k} {v}" for k, v in sorted(self.findings.items())))
         lines.append(f"  borderline identity pairs to review (entity_review): {self.rows.get('entity_review', 0)}")
         if self.check_failures:
-            lines.append(f"  SQL checks failed on {self.check_failures} row(s): see dq_issue")
+            lines.append(f"  SQL checks found {self.check_failures} error(s): see dq_issue")
         return "\n".join(lines)
 
 
@@ -163,6 +163,7 @@ class WorkerConfig:
     match: MatchSettings
     loaded_before: frozenset[tuple[str, str]]
     full_refresh: bool
+    max_bytes: int = 20 << 20
 
 
 _WORKER: dict[str, object] = {}
@@ -199,8 +200,21 @@ def process_batch(batch: list[tuple[str, Path]], config: WorkerConfig | None = N
     rows = {name: Columns(name) for name in STAGED_TABLES}
     outcomes = []
     for source_file, path in batch:
-        raw, data = read_raw(source_file, path)
-        seen = not _WORKER["full_refresh"] and (source_file, raw.content_sha256) in _WORKER["loaded_before"]  # type: ignore[operator]
+        config: WorkerConfig = _WORKER["config"]  # type: ignore[assignment]
+        try:
+            raw, data = read_raw(source_file, path, config.max_bytes)
+        except SymlinkError as exc:
+            outcomes.append(FileOutcome(RawFile(source_file, path, "", 0), "quarantined", str(exc), None))
+            continue
+        except OSError as exc:  # unreadable (permissions, vanished): accounted for, never a crash
+            raw = RawFile(source_file, path, "", 0)
+            outcomes.append(FileOutcome(raw, "quarantined", f"cannot read the file: {exc.strerror or exc}", None))
+            continue
+        if data is None:
+            outcomes.append(FileOutcome(raw, "quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
+                                        f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", None))
+            continue
+        seen = not config.full_refresh and (source_file, raw.content_sha256) in config.loaded_before
         dump = cache.get(raw.content_sha256) if seen else None
         if dump is not None:
             status, reason = "unchanged", None
@@ -252,7 +266,7 @@ def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = 
     size = settings.batch_size
     batches = [locations[i:i + size] for i in range(0, len(locations), size)]
     config = WorkerConfig(str(settings.reference_dir), str(settings.warehouse_dir), settings.match, loaded_before,
-                          full_refresh)
+                          full_refresh, settings.max_file_mb << 20)
     outcomes: list[FileOutcome] = []
     report = progress or progress_bar
     for batch_outcomes, tables in (runner or process_pool_runner(settings.workers))(batches, config):
@@ -299,7 +313,7 @@ def load(ingested: Ingested, resolution: Resolution, reference: Reference, setti
     summary.rows["dq_issue"] += len(failures)
     summary.findings.update(tables["dq_issue"].column("check_name").to_pylist())
     summary.findings.update(f.check_name for f in failures)
-    summary.check_failures = len(failures)
+    summary.check_failures = sum(f.severity == "error" for f in failures)
     return summary
 
 

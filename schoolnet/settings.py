@@ -43,6 +43,7 @@ class Settings:
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     workers: int = 2
     batch_size: int = 96  # files per parsing task
+    max_file_mb: int = 20  # a raw file above this is quarantined unread (real dumps are 5-80 KB)
     dask_address: str | None = None  # a Dask scheduler (tcp://host:8786): the flow's tasks run there
     match: MatchSettings = field(default_factory=MatchSettings)
 
@@ -67,7 +68,7 @@ class Settings:
 def _coerce(name: str, value: object) -> object:
     if name in {"raw_dir", "warehouse_dir", "reference_dir"}:
         return Path(str(value))
-    if name in ("workers", "batch_size"):
+    if name in ("workers", "batch_size", "max_file_mb"):
         try:
             n = int(str(value))
         except ValueError as exc:

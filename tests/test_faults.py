@@ -29,6 +29,18 @@ CONTENT_TABLES = ("dim_project", "dim_coordinator", "dim_officer", "dim_school",
                   "bridge_project_network", "fact_monthly_progress", "fact_disbursement", "entity_alias",
                   "dq_issue", "audit_value_vote")
 KILL_TRIALS = 20
+READER = """
+import sys, time, pathlib, duckdb
+path, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+last = False
+while not last:
+    last = stop.exists()
+    con = duckdb.connect(path, read_only=True)
+    n = con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
+    d = con.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)").fetchone()[0]
+    con.close()
+    print(n, d, flush=True)
+"""
 
 
 def fingerprint(warehouse: Path) -> str:
@@ -105,41 +117,48 @@ def test_reader_during_a_load_sees_whole_tables_and_no_lock_error(corpora, tmp_p
     _copy_warehouse(root / "wh_a", wh)
     counts_before = _fact_count(wh)
     held = duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)  # opened before the run, kept open
+    stop = tmp_path / "stop"
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(wh / "warehouse.duckdb"), str(stop)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc = _start_run(root / "b", wh)
     seen = set()
     queries = 0
-    last_round = False
     try:
-        while not last_round:
-            last_round = proc.poll() is not None  # one more round after the run, on the held connection too
-            for con in (held, None):
+        while proc.poll() is None:
+            for con in (held, None):  # the connection held since before the run, and fresh ones
                 c = con or duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)
                 try:
-                    n = c.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
-                    d = c.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)"
-                                  ).fetchone()[0]
-                    seen.add((n, d))
+                    seen.add(_counts(c))
                     queries += 1
                 finally:
                     if con is None:
                         c.close()
+        seen.add(_counts(held))  # the held connection still reads its snapshot after the run
     finally:
         held.close()
+        stop.touch()
     assert proc.wait() == 0, proc.stderr.read().decode()
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err  # no lock error, no missing file, in a fresh connection per query
+    other = {tuple(map(int, line.split())) for line in out.split("\n") if line}
     counts_after = _fact_count(wh)
-    # every statement read whole tables: each count is the one before or the one after, never a part
-    assert {n for n, _ in seen} <= {counts_before[0], counts_after[0]}
-    assert {d for _, d in seen} <= {counts_before[1], counts_after[1]}
-    assert counts_after in seen
+    # every statement, joins included, read one whole version: the one before or the one after
+    assert seen <= {counts_before, counts_after}, seen
+    assert other <= {counts_before, counts_after}, other
+    assert counts_after in other  # the other process saw the new version once it was published
     assert fingerprint(wh) == after and queries > 10
+
+
+def _counts(con) -> tuple[int, int]:  # noqa: ANN001
+    n = con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
+    d = con.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)").fetchone()[0]
+    return n, d
 
 
 def _fact_count(wh: Path) -> tuple[int, int]:
     con = duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)
     try:
-        n = con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
-        d = con.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)").fetchone()[0]
-        return n, d
+        return _counts(con)
     finally:
         con.close()
 

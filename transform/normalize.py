@@ -62,23 +62,37 @@ def tone_skeleton(text: str) -> str:
     return "".join(ch for ch in normalize_thai(text) if ch not in _TONE_MARKS)
 
 
+MONEY_LIMIT = Decimal("1e16")  # DECIMAL(18,2) holds less; no BMA budget comes near
+PERCENT_LIMIT = Decimal("1000")  # DECIMAL(5,2) holds less
+
+
 def parse_amount(text: str) -> Decimal | None:
-    """'90,000.-' / '๙๐,๐๐๐' / '32,200 บาท' -> Decimal; None when there is no number."""
+    """'90,000.-' / '๙๐,๐๐๐' / '32,200 บาท' -> Decimal; None when there is no number.
+
+    Raises ValueError for an amount no warehouse column can hold (an OCR run-on of digits)."""
     m = re.search(r"-?\d[\d,]*(?:\.\d+)?", thai_digits_to_arabic(text))
     if not m:
         return None
     try:
-        return Decimal(m.group(0).replace(",", ""))
+        value = Decimal(m.group(0).replace(",", "")).quantize(Decimal("0.01"))
     except InvalidOperation:
         return None
+    if abs(value) >= MONEY_LIMIT:
+        raise ValueError(f"amount {m.group(0)} is beyond any plausible budget")
+    return value
 
 
 def parse_percent(text: str) -> Decimal | None:
-    """'5.00 %', '100.0%', '10.00' (the % sign is sometimes missing) -> Decimal with 2 places."""
+    """'5.00 %', '100.0%', '10.00' (the % sign is sometimes missing) -> Decimal with 2 places.
+
+    Raises ValueError for 1000 or more (no column can hold it; 100-999 are kept and flagged later)."""
     m = re.search(r"\d+(?:[.,]\d+)?", thai_digits_to_arabic(text))
     if not m:
         return None
-    return Decimal(m.group(0).replace(",", ".")).quantize(Decimal("0.01"))
+    value = Decimal(m.group(0).replace(",", "."))
+    if value >= PERCENT_LIMIT:
+        raise ValueError(f"percentage {m.group(0)} is not a percentage")
+    return value.quantize(Decimal("0.01"))
 
 
 def be_year_to_ce(year: int) -> int:

@@ -65,7 +65,7 @@ TOKEN = re.compile(
     r"(?P<label>รายงานครั้งที่\s*(?P<label_no>\d{1,2})(?!\d))"
     r"|(?P<dated>::\s*(?P<date>\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})\s*:?)"
     r"|(?P<progress>ความก้าวหน้าของงาน\S*\s*=\s*(?P<pct>\d+(?:[.,]\d+)?)\s*%?)"
-    r"|(?P<amount>งบประมาณที่เบิกใช้\s*\(\s*ครั้งที่\s*(?P<inner>\d+)\s*\)\s*=\s*"
+    r"|(?P<amount>งบประมาณที่เบิกใช้\s*\(\s*ครั้งที่\s*(?P<inner>\d{1,3})\s*\)\s*=\s*"
     r"(?P<amt>-?\d[\d,]*(?:\.\d+)?)(?:\.-)?\s*(?:บาท)?)"
     r"|(?P<status>:\s*(?P<phrase>(?:ไม่\s*)?เป็นไป[^:\t\n]*))"
     r"|(?P<undated>::(?!\s*(?:ความก้าวหน้า|งบประมาณ|\d{1,2}\s*/))\s*(?=\S))"
@@ -87,6 +87,7 @@ class _Entry:
     plan: str | None = None
     target: str | None = None
     unknown_statuses: list[str] = field(default_factory=list)
+    rejected: list[str] = field(default_factory=list)  # values no column can hold
 
 
 def clean_line(line: str) -> str:
@@ -252,11 +253,17 @@ def read_entries(section: str) -> list[_Entry]:
             after_progress = False
             entries.append(current)
         if kind == "progress":
-            current.progress = parse_percent(m.group("pct"))
+            try:
+                current.progress = parse_percent(m.group("pct"))
+            except ValueError as exc:
+                current.rejected.append(str(exc))
             after_progress = True
         elif kind == "amount":
             current.inner = int(m.group("inner"))
-            current.amount = parse_amount(m.group("amt"))
+            try:
+                current.amount = parse_amount(m.group("amt"))
+            except ValueError as exc:
+                current.rejected.append(str(exc))
             after_progress = True
         elif kind == "status":
             reading = classify_status(m.group("phrase"))
@@ -332,6 +339,9 @@ def entry_votes(keyed: dict[int, _Entry], rendering: int, findings: list[Finding
                             ("plan_status", e.plan), ("target_status", e.target)):
             if value is not None:
                 votes.append(Vote(no, name, rendering, value))
+        for why in e.rejected:
+            findings.append(Finding("implausible_value", "warning", f"report {no} (rendering {rendering}): {why}; "
+                                    "stored NULL"))
         for phrase in e.unknown_statuses:
             findings.append(Finding("unknown_status", "warning",
                                     f"report {no} (rendering {rendering}): status phrase {phrase!r} fits no status"))

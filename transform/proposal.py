@@ -40,7 +40,7 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
     header = ProjectHeader(
         project_code=code.group(1) if code else None,
         fiscal_year=int(year.group("v")) if year else None,
-        name_th=name.group("v"), budget_thb=parse_amount(budget.group("v")) if budget else None,
+        name_th=name.group("v"), budget_thb=_budget(budget.group("v"), findings) if budget else None,
         reported_spent_thb=None, start_date=start, end_date=end,
         unit_th=unit.group("v") if unit else None,
     )
@@ -51,6 +51,14 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         networks=tuple(network_numbers(body)), schools=tuple(school_mentions(body)),
         findings=tuple(findings),
     )
+
+
+def _budget(raw: str, findings: list[Finding]):  # noqa: ANN202
+    try:
+        return parse_amount(raw)
+    except ValueError as exc:
+        findings.append(Finding("implausible_value", "warning", f"budget: {exc}; stored NULL"))
+        return None
 
 
 def signatories(lines: list[str], titles: TitleBook) -> list[PersonMention]:

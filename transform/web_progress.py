@@ -15,12 +15,12 @@ from transform.text_mentions import district_mentions, network_numbers, school_m
 _TITLE = re.compile(r"^(?P<name>[^\n:]+?)\s*:\s*(?P<code>50\d{2}0000-\d{4})\s*$", re.MULTILINE)
 _DISTRICT_YEAR = re.compile(r"^(?P<unit>สำนักงานเขต\S+)\s*:\s*\(\s*(?P<year>\d{4})\s*\)", re.MULTILINE)
 _PROGRESS = re.compile(
-    r"\((?P<no>\d+)\)\s*ความคืบหน้าโครงการ\S*\s*ร้อยละ\s*(?P<pct>\d+(?:\.\d+)?)\s*(?:\((?P<iso>[\d-]+)\))?"
+    r"\((?P<no>\d{1,3})\)\s*ความคืบหน้าโครงการ\S*\s*ร้อยละ\s*(?P<pct>\d+(?:\.\d+)?)\s*(?:\((?P<iso>[\d-]+)\))?"
 )
 _NARRATIVE = re.compile(r"^(?P<date>\d{1,2}/\d{1,2}/\d{4})\s*:\s*(?P<note>.+)$", re.MULTILINE)
 _HEADLINE_PCT = re.compile(r"^ความคืบหน้าโครงการ\s*ร้อยละ\s*(\d+(?:\.\d+)?)\s*$", re.MULTILINE)
 _STEP = re.compile(
-    r"ขั้นตอน\s*(?P<no>\d+)\s*\n\s*:(?P<desc>[^\n]*)\n\s*:(?P<pct>[\d.]+)\s*%?\s*\n"
+    r"ขั้นตอน\s*(?P<no>\d{1,3})\s*\n\s*:(?P<desc>[^\n]*)\n\s*:(?P<pct>[\d.]+)\s*%?\s*\n"
     r"\s*เริ่มต้น\s*:(?P<start>[^\n]*)\n\s*สิ้นสุด\s*:(?P<end>[^\n]*)"
 )
 _UNIT = re.compile(r"^(ฝ่าย\S+)\s*$", re.MULTILINE)
@@ -39,7 +39,7 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     narratives = list(_NARRATIVE.finditer(text))
     for i, m in enumerate(progress_lines):
         no = int(m.group("no"))
-        votes.append(Vote(no, "progress_pct", 1, parse_percent(m.group("pct"))))
+        votes.append(Vote(no, "progress_pct", 1, _safe(parse_percent, m.group("pct"), findings, no)))
         if m.group("iso"):
             votes.append(Vote(no, "date", 1, _safe(parse_iso_datetime, m.group("iso"), findings, no)))
         if i < len(narratives):  # the narrative that follows states the same date in BE: a second vote
@@ -49,7 +49,7 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     headline = _HEADLINE_PCT.search(text)
     if headline and progress_lines:  # the page headline repeats the latest figure
         latest = max(int(m.group("no")) for m in progress_lines)
-        votes.append(Vote(latest, "progress_pct", 2, parse_percent(headline.group(1))))
+        votes.append(Vote(latest, "progress_pct", 2, _safe(parse_percent, headline.group(1), findings, latest)))
     for m in _STATUS_LINE.finditer(text):
         reading = classify_status(m.group(1))
         latest = max((int(p.group("no")) for p in progress_lines), default=None)
@@ -85,7 +85,7 @@ def _safe(parse, raw: str, findings: list[Finding], no: int):  # noqa: ANN001, A
     try:
         return parse(raw)
     except ValueError:
-        findings.append(Finding("impossible_date", "warning", f"report {no}: {raw} is not a real date"))
+        findings.append(Finding("impossible_value", "warning", f"report {no}: {raw!r} cannot be read; stored NULL"))
         return None
 
 
@@ -95,7 +95,7 @@ def _steps(text: str, findings: list[Finding]) -> list[PlanStep]:
         no = int(m.group("no"))
         steps.append(PlanStep(
             step_no=no, description_th=m.group("desc").strip(),
-            weight_pct=parse_percent(m.group("pct")) if m.group("pct") else None,
+            weight_pct=_safe(parse_percent, m.group("pct"), findings, no) if m.group("pct") else None,
             start_date=_safe(parse_iso_datetime, m.group("start"), findings, no),
             end_date=_safe(parse_iso_datetime, m.group("end"), findings, no),
         ))

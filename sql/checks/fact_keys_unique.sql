@@ -1,3 +1,4 @@
+-- severity: error
 -- Keys unique: one monthly-progress row per project and report number.
 SELECT project_key, min(source_file) AS source_file,
        'report ' || report_no || ' appears ' || count(*) || ' times' AS detail

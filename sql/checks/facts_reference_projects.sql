@@ -1,3 +1,4 @@
+-- severity: error
 -- Foreign keys resolve: every fact row's project is in dim_project, every project's district exists.
 SELECT f.project_key, f.source_file, 'fact row without a dim_project row' AS detail
 FROM fact_monthly_progress f LEFT JOIN dim_project p USING (project_key) WHERE p.project_key IS NULL

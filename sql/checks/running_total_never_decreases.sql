@@ -1,3 +1,4 @@
+-- severity: error
 -- Running totals never decrease from one report to the next.
 SELECT project_key, source_file,
        'report ' || report_no || ': running total ' || cumulative_disbursed_thb || ' after ' || prev AS detail
