@@ -99,6 +99,7 @@ def test_phones(text, expected):
 
 @pytest.mark.parametrize("text, expected", [
     ("นํ้า", "น้ำ"), ("เเม่", "แม่"), ("ตะกลํา", "ตะกลำ"), ("  ปาน   ขำ ", "ปาน ขำ"), ("ปี ๒๕๖๒", "ปี 2562"),
+    ("ก่่า", "ก่า"), ("ก้ี", "กี้"),  # duplicated tone mark; tone mark typed before its vowel
 ])
 def test_normalize_thai(text, expected):
     assert normalize_thai(text) == expected

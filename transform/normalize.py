@@ -9,6 +9,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from pythainlp.util import normalize as thai_normalize
+
 BE_OFFSET = 543
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 THAI_MONTHS = {
@@ -40,8 +42,15 @@ def normalize_thai(text: str) -> str:
     # OCR writes sara am as nikhahit + sara aa, a tone mark possibly between them: ํ(่)า -> ่ำ
     text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
     text = text.replace("\u0e40\u0e40", "\u0e41")  # เ + เ -> แ
-    text = thai_digits_to_arabic(text)
-    return _SPACES.sub(" ", text).strip()
+    text = _SPACES.sub(" ", thai_digits_to_arabic(text)).strip()
+    # pythainlp: duplicated marks removed, a tone mark typed before its vowel reordered, stray marks dropped;
+    # one pass can leave a new stack of marks behind, so repeat until nothing changes
+    for _ in range(8):
+        fixed = _SPACES.sub(" ", thai_normalize(text)).strip()
+        if fixed == text:
+            break
+        text = fixed
+    return text
 
 
 _INLINE_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u3000]+")
