@@ -8,15 +8,20 @@ import pytest
 from tests.conftest import SAMPLE_RAW, SEEDS
 
 
+def _raw_copy(tmp_path):
+    """The real seeds (or the shipped sample without them) in a raw folder of the test's own."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for p in (SEEDS if SEEDS.is_dir() else SAMPLE_RAW).glob("*.txt"):
+        shutil.copy(p, raw / p.name)
+    return raw
+
+
 @pytest.mark.flow
 def test_flow_builds_the_warehouse(prefect_harness, tmp_path, monkeypatch):
     from flows.etl import etl_flow
 
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    source = SEEDS if SEEDS.is_dir() else SAMPLE_RAW
-    for p in source.glob("*.txt"):
-        shutil.copy(p, raw / p.name)
+    raw = _raw_copy(tmp_path)
     summary = etl_flow(raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"), fiscal_year=None)
     assert summary.files["loaded"] >= 3
     con = duckdb.connect(str(tmp_path / "wh" / "warehouse.duckdb"), read_only=True)
@@ -30,11 +35,8 @@ def test_flow_builds_the_warehouse(prefect_harness, tmp_path, monkeypatch):
 def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_harness, tmp_path, monkeypatch):
     from flows.etl import run_on_dask
 
-    raw = tmp_path / "raw"
-    raw.mkdir()
+    raw = _raw_copy(tmp_path)
     source = SEEDS if SEEDS.is_dir() else SAMPLE_RAW
-    for p in source.glob("*.txt"):
-        shutil.copy(p, raw / p.name)
     monkeypatch.setenv("SCHOOLNET_BATCH_SIZE", "1")  # one task per file, spread over both workers
     summary = run_on_dask(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
                           raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"))
