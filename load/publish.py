@@ -220,7 +220,7 @@ def write_duckdb(warehouse_dir: Path, names: Sequence[str], run_id: str) -> None
     con = connect(tmp)
     try:
         _views(con, version, names)
-        for statement in _comment_statements():
+        for statement in comment_statements():
             execute(con, "comment", statement)
         execute(con, "checkpoint", "CHECKPOINT")
     finally:
@@ -228,7 +228,7 @@ def write_duckdb(warehouse_dir: Path, names: Sequence[str], run_id: str) -> None
     os.replace(tmp, warehouse_dir / DUCKDB_FILE)
 
 
-def _comment_statements() -> list[str]:
+def comment_statements() -> list[str]:
     path = SQL_DIR / "views" / "comments.sql"
     if not path.exists():
         return []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from load.publish import DUCKDB_FILE, _comment_statements
+from load.publish import DUCKDB_FILE, comment_statements
 from load.tables import SCHEMAS
 
 FORMATS = ("table", "csv", "json")
@@ -72,7 +72,7 @@ def data_dictionary() -> str:
         for name, schema in SCHEMAS.items():
             con.register(f"empty_{name}", schema.empty_table())
             con.execute(f"CREATE VIEW {name} AS SELECT * FROM empty_{name}")
-        for statement in _comment_statements():
+        for statement in comment_statements():
             con.execute(statement)
         views = con.execute("SELECT view_name, comment FROM duckdb_views() WHERE NOT internal "
                             "AND view_name NOT LIKE 'empty_%' ORDER BY view_name").fetchall()

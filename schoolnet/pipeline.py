@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from extract.discover import RawFile, SymlinkError, decode_dump, discover_dumps, read_raw
 from extract.reference import Reference, load_overrides, load_reference
@@ -318,8 +319,6 @@ def load(ingested: Ingested, resolution: Resolution, reference: Reference, setti
 
 
 def count_published_rows(warehouse_dir: Path) -> dict[str, int]:
-    import pyarrow.parquet as pq
-
     return {name: sum(pq.ParquetFile(p).metadata.num_rows for p in (warehouse_dir / name).rglob("*.parquet"))
             for name in STAGED_TABLES}
 
