@@ -23,6 +23,9 @@ class MatchSettings:
     person_no_phone_min_score: float = 92.0  # one side has no phone: only near-identical names merge
     # ... unless they are officers of the same district: OCR variants score 85-91, namesakes ~79
     person_same_district_min_score: float = 85.0
+    # with no phone to confirm, names must also be OCR-close: a letter or two, not another first name
+    # (measured: OCR variants 1-2 edits apart, two officers sharing a surname 4)
+    person_name_only_max_edits: int = 2
     person_tone_skeleton_penalty: float = 3.0  # score on names stripped of tone marks, minus this
     person_review_min_score: float = 75.0  # pairs scoring in [min, max) are listed in entity_review
     person_review_max_score: float = 95.0

@@ -94,3 +94,10 @@ def test_ocr_variant_of_an_officer_without_phone_merges_within_a_district():
     assert compare(a, b, MatchSettings())[0]
     c = _node("นพตล คำแหง", None, "c", family="officer", district=None)
     assert not compare(a, c, MatchSettings())[0]  # without the district, 90 is not enough
+
+
+def test_two_officers_of_one_district_sharing_a_surname_stay_apart():
+    a = _node("สมชาย พงษ์ไพบูลย์", None, "a", family="officer", district="5012")
+    b = _node("มาลัย พงษ์ไพบูลย์", "7942", "b", family="officer", district="5012")
+    same, score, evidence = compare(a, b, MatchSettings())
+    assert not same and score > 85 and "4 edits" in evidence  # similar by ratio, far by edits

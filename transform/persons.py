@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import Levenshtein
 
 from schoolnet.settings import MatchSettings
 from transform.identity import (
@@ -103,6 +104,16 @@ def best_name_score(a: PersonNode, b: PersonNode, settings: MatchSettings) -> fl
     return max(name_score(x, y, settings) for x in a.spellings for y in b.spellings)
 
 
+def min_edits(a: PersonNode, b: PersonNode) -> int:
+    """Fewest character edits between any spelling of one and any spelling of the other."""
+    return min(_edits(*sorted((x, y))) for x in a.spellings for y in b.spellings)
+
+
+@lru_cache(maxsize=1 << 18)
+def _edits(a: str, b: str) -> int:
+    return Levenshtein.distance(normalize_thai(a), normalize_thai(b))
+
+
 def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> tuple[bool, float, str]:
     """(same person?, name score, evidence in words)."""
     if a.family != b.family:
@@ -117,10 +128,13 @@ def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> tuple[bool
             return score >= settings.person_same_phone_min_score, score, f"same phone {a.phone}"
         identical = tone_skeleton(a.name) == tone_skeleton(b.name)
         return identical, score, f"different phones ({a.phone}, {b.phone})" + (", same name" if identical else "")
+    edits = min_edits(a, b)
+    close = edits <= settings.person_name_only_max_edits
     if a.family == "officer" and a.district_id and a.district_id == b.district_id:
-        return (score >= settings.person_same_district_min_score, score,
-                f"no phone on one side: name and district {a.district_id}")
-    return score >= settings.person_no_phone_min_score, score, "no phone on one side: name only"
+        return (score >= settings.person_same_district_min_score and close, score,
+                f"no phone on one side: name ({edits} edits) and district {a.district_id}")
+    return (score >= settings.person_no_phone_min_score and close, score,
+            f"no phone on one side: name only ({edits} edits)")
 
 
 def local_nodes(dump: ParsedDump, district_id: str | None, pins: dict[str, dict[str, str]]) -> list[PersonNode]:
