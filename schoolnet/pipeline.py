@@ -241,10 +241,16 @@ BatchRunner = Callable[[list[list[tuple[str, Path]]], WorkerConfig],
                        Iterator[tuple[list[FileOutcome], dict[str, pa.Table]]]]
 
 
+def _main_is_importable() -> bool:
+    """forkserver workers re-import the main script; a script read from stdin cannot be (parse in-process)."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
+
+
 def process_pool_runner(workers: int) -> BatchRunner:
     """Batches on a local process pool (in this process when there are few files or one worker)."""
     def run(batches: list[list[tuple[str, Path]]], config: WorkerConfig):
-        if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1:
+        if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1 and _main_is_importable():
             # forkserver, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
             context = multiprocessing.get_context("forkserver")
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,),
