@@ -17,7 +17,7 @@ class SymlinkError(OSError):
     """A raw 'file' that is a symbolic link."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RawFile:
     source_file: str  # relative to the raw dir, '/'-separated
     path: Path

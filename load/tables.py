@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 
 import pyarrow as pa
@@ -269,14 +269,19 @@ def build_tables(dumps: Sequence[ParsedDump], resolution: Resolution, reference:
     # column by column: the alias table has a row per spelling per file
     aliases = Columns("entity_alias")
     for a in resolution.aliases:
-        aliases.add(**vars(a))
-    rows["entity_review"] = [vars(r) for r in resolution.reviews]
-    rows["entity_registry"] = [{**vars(r), "spellings": list(r.spellings)} for r in resolution.registry]
+        aliases.add(**record_dict(a))
+    rows["entity_review"] = [record_dict(r) for r in resolution.reviews]
+    rows["entity_registry"] = [{**record_dict(r), "spellings": list(r.spellings)} for r in resolution.registry]
     for name in (*STAGED_TABLES, "ingest_ledger", "entity_alias"):
         rows.pop(name)
     tables = {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
     tables["entity_alias"] = aliases.table()
     return tables, sorted(d.source_file for d in chosen.values() if d.header.fiscal_year is not None)
+
+
+def record_dict(record: object) -> dict:
+    """A flat record's fields (not asdict: it deep-copies every value)."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}  # type: ignore[arg-type]
 
 
 def _dq(source_file: str, project_key: str | None, finding: Finding) -> dict:

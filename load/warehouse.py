@@ -17,7 +17,7 @@ from transform.identity import RegistryEntry
 from transform.records import ParsedDump
 
 STATE_DIR = "_state"
-PARSER_VERSION = "1"  # bump when a parser change must invalidate cached parses
+PARSER_VERSION = "2"  # bump when a parser change must invalidate cached parses
 LEFTOVER_PREFIXES = (".staging-", ".trash-", ".chunks-", f".{DUCKDB_FILE}.", f".{CURRENT}.")
 
 
@@ -32,7 +32,7 @@ class ParseCache:
         try:
             with path.open("rb") as fh:
                 dump = pickle.load(fh)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        except Exception:  # noqa: BLE001 - any unreadable cache entry is a miss: the file is parsed again
             return None
         return dump if isinstance(dump, ParsedDump) else None
 

@@ -19,7 +19,7 @@ def stable_id(prefix: str, *parts: object) -> str:
     return f"{prefix}-{digest}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alias:
     entity_type: str  # 'district', 'coordinator', 'officer', 'school'
     raw_text: str
@@ -30,7 +30,7 @@ class Alias:
     source_file: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewPair:
     """A borderline pair: close enough to look at, with the decision taken and the evidence."""
 
@@ -44,7 +44,7 @@ class ReviewPair:
     evidence: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RegistryEntry:
     """An identity as an earlier run published it: its id never changes."""
 
@@ -57,7 +57,7 @@ class RegistryEntry:
     first_run_id: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Override:
     action: str  # 'pin' (raw spelling -> id), 'forbid' (never merge a and b), 'rename' (id -> name)
     entity_type: str

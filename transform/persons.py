@@ -35,7 +35,7 @@ ID_PREFIX = {"coordinator": "coor", "officer": "offi"}
 _GENDER = {"นาย": "m", "นาง": "f", "นางสาว": "f", "เด็กชาย": "m", "เด็กหญิง": "f"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     person_id: str
     family: str  # 'coordinator' or 'officer'

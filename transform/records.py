@@ -19,7 +19,7 @@ class DumpParseError(ValueError):
         super().__init__(f"{where}: {why}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PersonMention:
     """One rendering's spelling of a person in one role, with the evidence printed beside it."""
 
@@ -32,14 +32,14 @@ class PersonMention:
     position_th: str | None = None  # e.g. 'หัวหน้าฝ่ายการศึกษา' under a signature
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SchoolMention:
     raw: str
     name_th: str  # without the word โรงเรียน
     network_no: int | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Vote:
     """What one rendering said about one field of one report (value None = said 'absent')."""
 
@@ -49,7 +49,7 @@ class Vote:
     value: object
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
     """A data-quality finding on one dump (becomes a dq_issue row)."""
 
@@ -58,7 +58,7 @@ class Finding:
     detail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportEntry:
     """One monthly report of one project, as decided across renderings."""
 
@@ -74,7 +74,7 @@ class ReportEntry:
     note_th: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PlanStep:
     step_no: int
     description_th: str
@@ -83,7 +83,7 @@ class PlanStep:
     end_date: date | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ProjectHeader:
     project_code: str | None
     fiscal_year: int | None
@@ -95,7 +95,7 @@ class ProjectHeader:
     unit_th: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParsedDump:
     """Everything one dump says, values already decided across its renderings."""
 

@@ -26,7 +26,7 @@ from transform.normalize import normalize_thai, tone_skeleton
 from transform.records import Finding, ParsedDump
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class School:
     school_id: str
     name_th: str
