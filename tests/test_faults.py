@@ -108,6 +108,7 @@ def test_sigkill_at_random_moments_leaves_before_or_after_and_the_next_run_conve
         leftovers = [p.name for p in wh.iterdir() if p.name.startswith((".staging", ".chunks", ".warehouse"))]
         assert leftovers == [], leftovers
         shutil.rmtree(wh)
+    print(f"kill trials: {len(outcomes)}, left before: {outcomes.count('before')}, after: {outcomes.count('after')}")
     assert "before" in outcomes  # the kills did land mid-run
 
 
