@@ -10,7 +10,8 @@ from decimal import Decimal
 import pyarrow as pa
 
 from extract.reference import Reference
-from transform.entities import Resolution, stable_id
+from transform.entities import Resolution
+from transform.identity import stable_id
 from transform.normalize import normalize_thai
 from transform.records import Finding, ParsedDump
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from extract.reference import District, Reference
 from schoolnet.settings import MatchSettings
 from transform.districts import resolve_district
-from transform.identity import NO_OVERRIDES, Alias, Overrides, RegistryEntry, ReviewPair, stable_id
+from transform.identity import NO_OVERRIDES, Alias, Overrides, RegistryEntry, ReviewPair
 from transform.persons import Person, resolve_people
 from transform.records import Finding, ParsedDump
 from transform.schools import School, resolve_schools
 
-__all__ = ["Alias", "Person", "Resolution", "School", "resolve_entities", "stable_id"]
+__all__ = ["Alias", "Person", "Resolution", "School", "resolve_entities"]
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from transform.normalize import normalize_thai
 
 OVERRIDE_ACTIONS = ("pin", "forbid", "rename")
+T = TypeVar("T")
 
 
 def stable_id(prefix: str, *parts: object) -> str:
@@ -149,12 +151,9 @@ def blocked_pairs(keys: Sequence[Iterable[str]]) -> Iterable[tuple[int, int]]:
                     yield i, j
 
 
-def majority(values: Iterable[str | None], tie_break: Callable[[str], object] = lambda v: v) -> str | None:
-    """Most frequent non-empty value; ties broken deterministically."""
-    counts: dict[str, int] = defaultdict(int)
-    for v in values:
-        if v:
-            counts[v] += 1
+def most_frequent(counts: Mapping[T, int], tie_break: Callable[[T], object] | None = None) -> T | None:
+    """The most frequent value of a tally (None when it is empty); ties go to the smallest tie_break(value),
+    by default the smallest value, so the choice never depends on the order values were seen in."""
     if not counts:
         return None
-    return min(counts, key=lambda v: (-counts[v], tie_break(v)))
+    return min(counts, key=lambda v: (-counts[v], tie_break(v) if tie_break else v))  # type: ignore[operator]

@@ -25,6 +25,7 @@ from transform.identity import (
     RegistryEntry,
     ReviewPair,
     blocked_pairs,
+    most_frequent,
     stable_id,
 )
 from transform.normalize import normalize_thai, tone_skeleton
@@ -69,14 +70,13 @@ class PersonNode:
         counts = self.spellings
         if self.registry and not self.mentions:
             return self.registry.canonical_name
-        return min(counts, key=lambda s: (-counts[s], len(s), s))
+        return most_frequent(counts, _shortest_first)
 
     @property
     def phone(self) -> str | None:
         if self.registry and not self.mentions:
             return self.registry.phone
-        phones = Counter(m.phone for m in self.mentions if m.phone)
-        return min(phones, key=lambda p: (-phones[p], p)) if phones else None
+        return most_frequent(Counter(m.phone for m in self.mentions if m.phone))
 
     @property
     def gender(self) -> str | None:
@@ -86,6 +86,10 @@ class PersonNode:
     @property
     def fixed_id(self) -> str | None:
         return self.pinned_id or (self.registry.canonical_id if self.registry else None)
+
+
+def _shortest_first(spelling: str) -> tuple[int, str]:
+    return len(spelling), spelling
 
 
 def name_score(a: str, b: str, settings: MatchSettings) -> float:
@@ -258,12 +262,9 @@ def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: M
         fixed = sorted({m.pinned_id for m in members if m.pinned_id}) or sorted(
             {m.registry.canonical_id for m in members if m.registry})
         registered = {m.registry.canonical_id: m.registry for m in members if m.registry}
-        name = (min(spellings, key=lambda s: (-spellings[s], len(s), s)) if spellings
-                else members[0].name)
-        phones = Counter(m.phone for m in live if m.phone)
-        phone = min(phones, key=lambda p: (-phones[p], p)) if phones else members[0].phone
-        districts = Counter(m.district_id for m in live if m.district_id)
-        district = min(districts, key=lambda d: (-districts[d], d)) if districts else None
+        name = most_frequent(spellings, _shortest_first) or members[0].name
+        phone = most_frequent(Counter(m.phone for m in live if m.phone)) or members[0].phone
+        district = most_frequent(Counter(m.district_id for m in live if m.district_id))
         if fixed:
             pid = fixed[0]
         else:
@@ -287,11 +288,9 @@ def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: M
             previous.first_run_id if previous else run_id))
         if not live:
             continue  # registered earlier, absent from today's documents: kept in the registry only
-        titles = Counter(t for m in live for mm in m.mentions for t in [mm.title_th] if t)
-        positions = Counter(p for m in live for mm in m.mentions for p in [mm.position_th] if p)
-        persons.append(Person(pid, family, name, min(titles, key=lambda t: (-titles[t], t)) if titles else None,
-                              phone, min(positions, key=lambda p: (-positions[p], p)) if positions else None,
-                              district))
+        title = most_frequent(Counter(mm.title_th for m in live for mm in m.mentions if mm.title_th))
+        position = most_frequent(Counter(mm.position_th for m in live for mm in m.mentions if mm.position_th))
+        persons.append(Person(pid, family, name, title, phone, position, district))
         for m in live:
             person_of[(m.source_file, m.role_key)] = pid
             own = m.name

@@ -20,6 +20,7 @@ from transform.identity import (
     RegistryEntry,
     ReviewPair,
     blocked_pairs,
+    most_frequent,
     stable_id,
 )
 from transform.normalize import normalize_thai, tone_skeleton
@@ -116,7 +117,7 @@ def resolve_schools(dumps: Sequence[ParsedDump], district_of: dict[str, str | No
     renames = overrides.renames("school")
     schools = tuple(
         School(sid, renames.get(sid, e["name"]),
-               min(e["networks"], key=lambda n: (-e["networks"][n], n)) if e["networks"] else None,
+               most_frequent(e["networks"]),
                e["district"], e["registry"])
         for sid, e in sorted(found.items()))
     return SchoolResult(schools, tuple(aliases), tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
@@ -154,7 +155,7 @@ def _cluster_unregistered(unmatched, registry: Sequence[RegistryEntry], settings
         spellings = Counter(it[0] for it in live)
         if not live:
             continue
-        name = min(spellings, key=lambda s: (-spellings[s], s))
+        name = most_frequent(spellings)
         district = live[0][1]
         sid = registered[0] if registered else stable_id("sch", name, district or "")
         networks = Counter(it[2] for it in live if it[2] is not None)
