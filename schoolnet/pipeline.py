@@ -2,14 +2,16 @@
 
 Parsing is per document and runs in a process pool, in batches: a worker reads, hashes, decodes and
 parses its files, turns their facts into Arrow rows and hands back only what identity resolution needs.
-The facts go to disk in chunks as batches arrive, so memory does not grow with the corpus.
+The facts go to disk in chunks as batches arrive; the texts are never held together.
 """
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import multiprocessing
 import os
+import signal
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -241,8 +243,23 @@ BatchRunner = Callable[[list[list[tuple[str, Path]]], WorkerConfig],
                        Iterator[tuple[list[FileOutcome], dict[str, pa.Table]]]]
 
 
+def _init_pool_worker(config: WorkerConfig, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    _init_worker(config)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A pool worker must not outlive its run: after a SIGKILL of the run it would wait forever on a queue
+    that its siblings keep open. Linux kills it with its parent (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the run died before the request took effect
+        os._exit(1)
+
+
 def _main_is_importable() -> bool:
-    """forkserver workers re-import the main script; a script read from stdin cannot be (parse in-process)."""
+    """spawned workers re-import the main script; a script read from stdin cannot be (parse in-process)."""
     main_file = getattr(sys.modules.get("__main__"), "__file__", None)
     return main_file is None or os.path.exists(main_file)
 
@@ -251,10 +268,10 @@ def process_pool_runner(workers: int) -> BatchRunner:
     """Batches on a local process pool (in this process when there are few files or one worker)."""
     def run(batches: list[list[tuple[str, Path]]], config: WorkerConfig):
         if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1 and _main_is_importable():
-            # forkserver, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
-            context = multiprocessing.get_context("forkserver")
-            with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(config,),
-                                     mp_context=context) as pool:
+            # spawn, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, initializer=_init_pool_worker,
+                                     initargs=(config, os.getpid()), mp_context=context) as pool:
                 yield from pool.map(process_batch, batches)
         else:
             _init_worker(config)

@@ -82,6 +82,27 @@ def _copy_warehouse(src: Path, dst: Path) -> None:
     write_duckdb(dst, sorted(SCHEMAS), "copy")
 
 
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is pid (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting for its parent to reap it counts as gone)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _start_run(raw: Path, warehouse: Path) -> subprocess.Popen:
     env = {**os.environ, "SCHOOLNET_REFERENCE_DIR": str(REFERENCE)}
     return subprocess.Popen([sys.executable, "-m", "schoolnet.cli", "run", "--no-prefect", "--raw-dir", str(raw),
@@ -98,8 +119,13 @@ def test_sigkill_at_random_moments_leaves_before_or_after_and_the_next_run_conve
         _copy_warehouse(root / "wh_a", wh)
         proc = _start_run(root / "b", wh)
         time.sleep(rng.uniform(0.2, duration + 1.5))  # + interpreter start-up
+        workers = _children(proc.pid)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        deadline = time.monotonic() + 10  # a worker still importing exits once it finds its run gone
+        while [pid for pid in workers if _alive(pid)] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not [pid for pid in workers if _alive(pid)], "worker processes outlived the killed run"
         state = fingerprint(wh)
         assert state in (before, after), f"trial {trial}: the warehouse is neither before nor after"
         outcomes.append("after" if state == after else "before")
