@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +21,14 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from load.assemble import RunInfo, assemble
 from load.duck import connect, execute, identifier, literal, sql_file
-from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
+from load.tables import FACT_TABLES, LOOKUP_SCHEMAS, MART_TABLES, SCHEMAS, STAGED_TABLES
 from schoolnet.settings import SQL_DIR
 
 DUCKDB_FILE = "warehouse.duckdb"
 VERSIONS = "versions"
 CURRENT = "current"
-# facts are sorted; the audit tables keep the chunks' order, which is the sorted order of the files
-ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no"}
 
 
 @dataclass(frozen=True)
@@ -45,79 +45,42 @@ def current_version(warehouse_dir: Path) -> Path | None:
     return link.resolve() if link.is_symlink() and link.exists() else None
 
 
-def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run_id: str, fiscal_year: int | None = None,
-            chunks_dir: Path | None = None, chosen_files: Sequence[str] = ()) -> list[CheckFailure]:
+def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chunks_dir: Path | None = None,
+            lookups: dict[str, pa.Table] | None = None) -> tuple[list[CheckFailure], Counter[str]]:
     """Build a new version, run the SQL checks on it, make it current, refresh the DuckDB file.
 
-    Facts come from the chunks staged while parsing, keeping the rows of `chosen_files` only. With
-    fiscal_year, only that year's fact partitions are new: the other years' files are hard links to the
-    previous version's, the same bytes with the same timestamps. Returns the check failures, which are
-    also in the new version's dq_issue.
+    `tables` are written as they are; the staged chunks and the identity lookups become the facts and the
+    marts (load/assemble.py). With run.fiscal_year, only that year's fact partitions are new: the other
+    years' files are hard links to the previous version's, the same bytes with the same timestamps.
+    Returns the check failures (also in the new version's dq_issue) and the dq findings by check name.
     """
-    version = warehouse_dir / VERSIONS / run_id
+    version = warehouse_dir / VERSIONS / run.run_id
     previous = current_version(warehouse_dir)
     shutil.rmtree(version, ignore_errors=True)
     for name, table in tables.items():
         _write_parquet(table, version / identifier(name) / "part-0.parquet")
-    assemble_staged(version, chunks_dir, chosen_files, fiscal_year)
-    if fiscal_year is not None and previous is not None:
-        _link_other_years(previous, version, fiscal_year)
-    names = sorted({*tables, *STAGED_TABLES})
+    findings = assemble(version, chunks_dir, lookups or empty_lookups(), previous, run)
+    if run.fiscal_year is not None and previous is not None:
+        _link_other_years(previous, version, run.fiscal_year)
+    names = sorted({*tables, *STAGED_TABLES, *MART_TABLES})
     failures = run_checks(version, names)
     if failures:
-        dq = tables["dq_issue"].to_pylist() + [
-            {"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
-             "severity": f.severity, "detail": f.detail} for f in failures]
-        _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / "part-0.parquet")
+        dq = [{"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
+               "severity": f.severity, "detail": f.detail} for f in failures]
+        _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / "checks.parquet")
+        findings.update(f.check_name for f in failures)
     _sync_tree(version)
     _ensure_table_links(warehouse_dir, names)
     _switch_current(warehouse_dir, version)
-    write_duckdb(warehouse_dir, names, run_id)
+    write_duckdb(warehouse_dir, names, run.run_id)
     prune_versions(warehouse_dir)
     if chunks_dir is not None:
         shutil.rmtree(chunks_dir, ignore_errors=True)
-    return failures
+    return failures, findings
 
 
-def assemble_staged(version: Path, chunks_dir: Path | None, chosen_files: Sequence[str],
-                    fiscal_year: int | None) -> dict[str, set[int]]:
-    """Staged chunks -> one Parquet file per fact partition (and per other staged table), written by
-    DuckDB with bounded memory, keeping the rows of the chosen source files, in a deterministic order."""
-    con = connect(Path(":memory:"))
-    # bounded memory: DuckDB spills to disk beyond this, so a large corpus costs time, not RAM
-    execute(con, "memory limit", "SET memory_limit = '256MB'")
-    execute(con, "spill folder", f"SET temp_directory = {literal(str(version / '.duckdb-spill'))}")
-    con.register("chosen_files", pa.table({"source_file": pa.array(list(chosen_files), type=pa.string())}))
-    execute(con, "chosen files", "CREATE TEMP TABLE chosen AS SELECT DISTINCT source_file FROM chosen_files")
-    years: dict[str, set[int]] = {}
-    for name in STAGED_TABLES:
-        files = sorted((chunks_dir / name).glob("chunk-*.parquet")) if chunks_dir else []
-        empty = version / name / "part-empty.parquet"
-        _write_parquet(SCHEMAS[name].empty_table(), empty)
-        source = ("read_parquet([" + ", ".join(literal(str(f)) for f in files) + "])") if files \
-            else f"read_parquet({literal(str(empty))})"
-        kept = f"(SELECT * FROM {source} WHERE source_file IN (SELECT source_file FROM chosen))"
-        if name in FACT_TABLES:  # one scan of the chunks into a sorted table, then one file per year
-            execute(con, f"sort {name}", f"CREATE TEMP TABLE sorted_{name} AS SELECT * FROM {kept} t "
-                                         f"ORDER BY {ORDER_BY[name]}")
-            found = {r[0] for r in execute(con, f"years of {name}",
-                                           f"SELECT DISTINCT fiscal_year FROM sorted_{name}").fetchall()}
-            years[name] = found
-            for year in ([fiscal_year] if fiscal_year is not None else sorted(found)):
-                target = literal(str(version / name / f"fiscal_year={int(year)}" / "part-0.parquet"))
-                (version / name / f"fiscal_year={int(year)}").mkdir(parents=True, exist_ok=True)
-                execute(con, f"write {name} {year}",
-                        f"COPY (SELECT * FROM sorted_{name} WHERE fiscal_year = {int(year)}) "
-                        f"TO {target} (FORMAT parquet, COMPRESSION zstd)")
-            execute(con, f"drop {name}", f"DROP TABLE sorted_{name}")
-        else:
-            target = literal(str(version / name / "part-0.parquet"))
-            execute(con, f"write {name}",
-                    f"COPY (SELECT * FROM {kept} t) TO {target} (FORMAT parquet, COMPRESSION zstd)")
-            empty.unlink()
-    con.close()
-    shutil.rmtree(version / ".duckdb-spill", ignore_errors=True)
-    return years
+def empty_lookups() -> dict[str, pa.Table]:
+    return {name: schema.empty_table() for name, schema in LOOKUP_SCHEMAS.items()}
 
 
 def _link_other_years(previous: Path, version: Path, fiscal_year: int) -> None:

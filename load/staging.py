@@ -1,11 +1,23 @@
-"""Fact rows streamed to disk in chunks as documents are parsed, so memory does not grow with the corpus."""
+"""What a document contributes, staged to disk in chunks as documents are parsed: its facts, and every row
+that names it (its project, findings, aliases, mentions, ledger entry). Nothing per document stays in
+memory; sql/staging and sql/marts assemble the warehouse from these chunks."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from extract.reference import District
+from load.tables import STAGED_TABLES, WORK_SCHEMAS, Columns
+from transform.identity import Alias, stable_id
+from transform.normalize import normalize_thai
+from transform.persons import PersonNode
+from transform.records import Finding, ParsedDump
+
+STAGED = (*STAGED_TABLES, *WORK_SCHEMAS)
 
 
 class ChunkWriter:
@@ -25,3 +37,103 @@ class ChunkWriter:
 
     def files(self, name: str) -> list[Path]:
         return sorted((self.root / name).glob("chunk-*.parquet"))
+
+
+def new_rows() -> dict[str, Columns]:
+    return {name: Columns(name) for name in STAGED}
+
+
+def project_key_of(dump: ParsedDump, district_id: str | None) -> str:
+    """'2564-50020000-3255'; a project without a code keys on district, year and name."""
+    fy = dump.header.fiscal_year or 0
+    if dump.header.project_code:
+        return f"{fy}-{dump.header.project_code}"
+    return f"{fy}-{district_id or 'XXXX'}-" + stable_id("P", normalize_thai(dump.header.name_th or ""))[2:10]
+
+
+def stage_document(rows: dict[str, Columns], dump: ParsedDump, district: District | None,
+                   district_aliases: list[Alias], district_findings: list[Finding],
+                   people: list[tuple[PersonNode, str]]) -> None:
+    """Every staged row of one parsed document (people: its nodes with their signature keys)."""
+    district_id = district.district_id if district else None
+    key = project_key_of(dump, district_id)
+    stage_facts(rows, dump, key)
+    h = dump.header
+    role_keys = {node.role_key: sig for node, sig in people}
+    filled = sum(v is not None for r in dump.reports for v in (r.date, r.progress_pct, r.cumulative_thb))
+    rows["stg_doc"].add(
+        source_file=dump.source_file, project_key=key, project_code=h.project_code, fiscal_year=h.fiscal_year,
+        name_th=h.name_th, district_id=district_id, budget_thb=h.budget_thb, reported_spent_thb=h.reported_spent_thb,
+        start_date=h.start_date, end_date=h.end_date, source_layout=dump.layout, unit_th=h.unit_th,
+        officer_key=role_keys.get("officer"), coordinator_key=role_keys.get("coordinator"),
+        networks=list(dump.networks), n_reports=len(dump.reports), n_filled=filled, renderings=dump.renderings)
+    spent = printed_spent_finding(dump)
+    for finding in (*district_findings, *dump.findings, *((spent,) if spent else ())):
+        rows["stg_doc_dq"].add(source_file=dump.source_file, check_name=finding.check_name,
+                               severity=finding.severity, detail=finding.detail)
+    for alias in district_aliases:
+        rows["stg_doc_alias"].add(entity_type=alias.entity_type, raw_text=alias.raw_text,
+                                  canonical_id=alias.canonical_id, canonical_name=alias.canonical_name,
+                                  score=alias.score, method=alias.method, source_file=alias.source_file)
+    for node, sig in people:
+        for raw, mention in sorted({m.raw: m for m in node.mentions}.items()):
+            rows["stg_person_mention"].add(source_file=dump.source_file, entity_type=node.family, person_key=sig,
+                                           raw_text=raw, name_th=mention.name_th)
+    for raw, name, network in sorted({(s.raw, s.name_th, s.network_no) for s in dump.schools},
+                                     key=lambda t: (t[0], t[1], t[2] or 0)):
+        rows["stg_school_mention"].add(source_file=dump.source_file, raw_text=raw, name_th=name,
+                                       district_id=district_id, network_no=network)
+
+
+def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
+    """The fact rows of one dump under its project key (votes and plan steps included)."""
+    fy = dump.header.fiscal_year
+    source = dump.source_file
+    decided: dict[tuple[int, str], object] = {}
+    for r in dump.reports:
+        if fy is not None:  # a fact without a fiscal year has no partition; dq_issue says so
+            rows["fact_monthly_progress"].add(
+                project_key=key, fiscal_year=fy, report_no=r.report_no, report_date=r.date,
+                period_month=r.period_month, month_imputed=r.month_imputed, progress_pct=r.progress_pct,
+                plan_status=r.plan_status, target_status=r.target_status, note_th=r.note_th, source_file=source)
+            if r.cumulative_thb is not None:
+                rows["fact_disbursement"].add(
+                    project_key=key, fiscal_year=fy, report_no=r.report_no, report_date=r.date,
+                    period_month=r.period_month, cumulative_disbursed_thb=r.cumulative_thb,
+                    disbursed_thb=r.disbursed_thb, source_file=source)
+        for name, value in (("date", r.date), ("progress_pct", r.progress_pct), ("cumulative_thb", r.cumulative_thb),
+                            ("plan_status", r.plan_status), ("target_status", r.target_status)):
+            decided[(r.report_no, name)] = value
+    votes = rows["audit_value_vote"].data
+    for v in dump.votes:
+        if v.field != "note":
+            votes["project_key"].append(key)
+            votes["report_no"].append(v.report_no)
+            votes["field"].append(v.field)
+            votes["rendering"].append(v.rendering)
+            votes["value"].append(_text(v.value))
+            votes["decided_value"].append(_text(decided.get((v.report_no, v.field))))
+            votes["source_file"].append(source)
+    for step in dump.steps:
+        rows["project_plan_step"].add(project_key=key, step_no=step.step_no, description_th=step.description_th,
+                                      weight_pct=step.weight_pct, start_date=step.start_date,
+                                      end_date=step.end_date, source_file=source)
+
+
+def printed_spent_finding(dump: ParsedDump) -> Finding | None:
+    """The printed 'spent' figure is the sum of running totals in the source system: flag it when it
+    disagrees with the last running total."""
+    printed = dump.header.reported_spent_thb
+    totals = [r.cumulative_thb for r in dump.reports if r.cumulative_thb is not None]
+    if printed is None or not totals or printed == totals[-1]:
+        return None
+    explanation = (" (it equals the sum of the running totals, the source system's known error)"
+                   if printed == sum(totals, Decimal(0)) else "")
+    return Finding("printed_spent_mismatch", "warning",
+                   f"printed spent {printed:,} differs from the last running total {totals[-1]:,}{explanation}")
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)

@@ -6,18 +6,20 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from load.duck import connect, execute, literal
 from load.publish import CURRENT, DUCKDB_FILE, prune_versions
 from load.tables import SCHEMAS
 from transform.identity import RegistryEntry
 from transform.records import ParsedDump
 
 STATE_DIR = "_state"
-PARSER_VERSION = "2"  # bump when a parser change must invalidate cached parses
+PARSER_VERSION = "3"  # bump when a parser change must invalidate cached parses
 LEFTOVER_PREFIXES = (".staging-", ".trash-", ".chunks-", f".{DUCKDB_FILE}.", f".{CURRENT}.")
 
 
@@ -58,11 +60,22 @@ def clean_leftovers(warehouse_dir: Path) -> list[str]:
     return removed + prune_versions(warehouse_dir)
 
 
-def read_previous_ledger(warehouse_dir: Path) -> pa.Table:
+def loaded_in_last_run(warehouse_dir: Path) -> Iterator[tuple[str, str]]:
+    """(source_file, content_sha256) of each file the newest run in the ledger loaded (the ledger keeps
+    every run: it is read by DuckDB, never whole into memory)."""
     files = sorted((warehouse_dir / "ingest_ledger").glob("*.parquet"))
     if not files:
-        return SCHEMAS["ingest_ledger"].empty_table()
-    return pa.concat_tables([pq.read_table(f, schema=SCHEMAS["ingest_ledger"]) for f in files])
+        return
+    source = "read_parquet([" + ", ".join(literal(str(f)) for f in files) + "])"
+    con = connect(Path(":memory:"))
+    try:
+        cursor = execute(con, "last run's loaded files",
+                         f"SELECT source_file, content_sha256 FROM {source} WHERE status IN ('loaded', 'unchanged') "
+                         f"AND run_id = (SELECT max(run_id) FROM {source})")
+        while batch := cursor.fetchmany(10_000):
+            yield from batch
+    finally:
+        con.close()
 
 
 def read_previous_registry(warehouse_dir: Path) -> list[RegistryEntry]:

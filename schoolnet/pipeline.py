@@ -1,48 +1,42 @@
 """The stages of one run as plain functions (the Prefect flow wires these; tests call them directly).
 
 Parsing is per document and runs in a process pool, in batches: a worker reads, hashes, decodes and
-parses its files, turns their facts into Arrow rows and hands back only what identity resolution needs.
-The facts go to disk in chunks as batches arrive; the texts are never held together.
+parses its files, turns everything each document contributes into Arrow rows (facts, its project,
+findings, the spellings it mentions, its ledger entry) and folds what identity resolution needs into
+bounded tallies (load/staging.py, transform/entities.py). The rows go to disk in chunks as batches
+arrive; neither texts nor per-document records are held: memory does not grow with the corpus.
 """
 
 from __future__ import annotations
 
 import ctypes
 import fcntl
+import hashlib
 import multiprocessing
 import os
 import signal
 import sys
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extract.discover import RawFile, SymlinkError, decode_dump, discover_dumps, read_raw
+from extract.discover import SymlinkError, decode_dump, discover_dumps, read_raw
 from extract.reference import Reference, load_overrides, load_reference
-from load.publish import publish
-from load.staging import ChunkWriter
-from load.tables import (
-    SCHEMAS,
-    STAGED_TABLES,
-    Columns,
-    Quarantined,
-    arrow_tables,
-    build_tables,
-    dump_fact_rows,
-    project_key_of,
-    slim,
-)
-from load.warehouse import ParseCache, clean_leftovers, read_previous_ledger, read_previous_registry
+from load.assemble import RunInfo
+from load.publish import current_version, publish
+from load.staging import ChunkWriter, new_rows, stage_document
+from load.tables import arrow_tables, dimension_tables, lookup_tables
+from load.warehouse import ParseCache, clean_leftovers, loaded_in_last_run, read_previous_registry
 from schoolnet.settings import MatchSettings, Settings
 from transform.districts import resolve_district
-from transform.entities import Resolution, resolve_entities
+from transform.entities import Evidence, Resolution, person_pins, resolve_entities
 from transform.parse import parse
 from transform.people import title_book
 from transform.records import DumpParseError, ParsedDump
@@ -58,18 +52,25 @@ class RunLockedError(RuntimeError):
     """Another run holds the warehouse."""
 
 
-@dataclass(frozen=True)
-class FileOutcome:
-    raw: RawFile
-    status: str  # 'loaded', 'quarantined', 'unchanged'
-    reason: str | None
-    dump: ParsedDump | None  # slimmed: its facts are in the chunks
-
-
-@dataclass(frozen=True)
+@dataclass
 class Ingested:
-    outcomes: list[FileOutcome]
+    """What parsing leaves for the next stages: the staged chunks, the folded evidence, the file tally."""
+
     chunks_dir: Path
+    evidence: Evidence
+    files: Counter = field(default_factory=Counter)  # status -> files
+    quarantined: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    seen: int = 0
+
+
+@dataclass
+class BatchResult:
+    """One batch parsed by a worker: its staged rows as Arrow tables and its share of the evidence."""
+
+    tables: dict[str, pa.Table]
+    evidence: Evidence
+    files: Counter
+    quarantined: list[tuple[str, str]]
 
 
 @dataclass
@@ -161,10 +162,11 @@ def warehouse_lock(warehouse_dir: Path) -> Iterator[None]:
 class WorkerConfig:
     """What a worker process needs to parse batches: sent once per process pool, or with each Dask task."""
 
+    raw_dir: str
     reference_dir: str
     warehouse_dir: str
     match: MatchSettings
-    loaded_before: frozenset[tuple[str, str]]
+    loaded_before: frozenset[int]  # file_fingerprint() of each file the last run loaded
     full_refresh: bool
     max_bytes: int = 20 << 20
 
@@ -174,9 +176,16 @@ _WORKER: dict[str, object] = {}
 
 def _init_worker(config: WorkerConfig) -> None:
     _WORKER.update(config=config, reference=load_reference(Path(config.reference_dir)),
-                   titles=title_book(config.reference_dir), match=config.match,
-                   cache=ParseCache(Path(config.warehouse_dir)), loaded_before=config.loaded_before,
-                   full_refresh=config.full_refresh)
+                   titles=title_book(config.reference_dir),
+                   pins=person_pins(load_overrides(Path(config.reference_dir))),
+                   cache=ParseCache(Path(config.warehouse_dir)))
+
+
+def file_fingerprint(source_file: str, content_sha256: str) -> int:
+    """A file name with its content, in 8 bytes (a collision could only mislabel 'loaded' as 'unchanged':
+    the parse itself is found by the content's own hash)."""
+    digest = hashlib.blake2b(f"{source_file}\x1f{content_sha256}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
 
 
 def parse_bytes(source_file: str, data: bytes) -> tuple[str, str | None, ParsedDump | None]:
@@ -192,55 +201,59 @@ def parse_bytes(source_file: str, data: bytes) -> tuple[str, str | None, ParsedD
         return "quarantined", f"parser error: {type(exc).__name__}: {exc}", None
 
 
-def process_batch(batch: list[tuple[str, Path]], config: WorkerConfig | None = None,
-                  ) -> tuple[list[FileOutcome], dict[str, pa.Table]]:
-    """Read, hash, parse (or take unchanged from the cache) a batch of files; facts as Arrow tables.
+def process_batch(batch: list[str], config: WorkerConfig | None = None) -> BatchResult:
+    """Read, hash, parse (or take from the parse cache) a batch of files, named relative to the raw dir.
 
     A worker that has not seen `config` yet (a Dask worker) initialises itself from it."""
     if config is not None and _WORKER.get("config") != config:
         _init_worker(config)
+    config = _WORKER["config"]  # type: ignore[assignment]
     cache: ParseCache = _WORKER["cache"]  # type: ignore[assignment]
-    rows = {name: Columns(name) for name in STAGED_TABLES}
-    outcomes = []
-    for source_file, path in batch:
-        config: WorkerConfig = _WORKER["config"]  # type: ignore[assignment]
-        try:
-            raw, data = read_raw(source_file, path, config.max_bytes)
-        except SymlinkError as exc:
-            outcomes.append(FileOutcome(RawFile(source_file, path, "", 0), "quarantined", str(exc), None))
-            continue
-        except OSError as exc:  # unreadable (permissions, vanished): accounted for, never a crash
-            raw = RawFile(source_file, path, "", 0)
-            outcomes.append(FileOutcome(raw, "quarantined", f"cannot read the file: {exc.strerror or exc}", None))
-            continue
-        if data is None:
-            outcomes.append(FileOutcome(raw, "quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
-                                        f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", None))
-            continue
-        seen = not config.full_refresh and (source_file, raw.content_sha256) in config.loaded_before
-        dump = cache.get(raw.content_sha256) if seen else None
+    rows = new_rows()
+    evidence = Evidence()
+    files: Counter = Counter()
+    quarantined: list[tuple[str, str]] = []
+    raw_dir = Path(config.raw_dir)
+    for source_file in batch:
+        status, reason, sha, dump = _read_and_parse(source_file, raw_dir / source_file, config, cache)
         if dump is not None:
-            status, reason = "unchanged", None
-            if dump.source_file != source_file:
-                dump = replace(dump, source_file=source_file)
-        else:
-            status, reason, dump = parse_bytes(source_file, data)
-            if dump is not None:
-                cache.put(raw.content_sha256, dump)
-        if dump is not None:
-            district, _, _ = resolve_district(dump, _WORKER["reference"], _WORKER["match"])  # type: ignore[arg-type]
-            key = project_key_of(dump, district.district_id if district else None)
-            for name, columns in dump_fact_rows(dump, key).items():
-                rows[name].extend(columns)
-            dump = slim(dump)
-        outcomes.append(FileOutcome(raw, status, reason, dump))
-    return outcomes, arrow_tables(rows)
+            district, aliases, findings = resolve_district(dump, _WORKER["reference"], config.match)  # type: ignore[arg-type]
+            people = evidence.add_document(dump, district.district_id if district else None,
+                                           _WORKER["pins"])  # type: ignore[arg-type]
+            stage_document(rows, dump, district, aliases, findings, people)
+        rows["stg_ledger"].add(source_file=source_file, content_sha256=sha, status=status, reason=reason,
+                               layout=dump.layout if dump else None)
+        files[status] += 1
+        if status == "quarantined":
+            quarantined.append((source_file, reason or ""))
+    return BatchResult(arrow_tables(rows), evidence, files, quarantined)
+
+
+def _read_and_parse(source_file: str, path: Path, config: WorkerConfig, cache: ParseCache,
+                    ) -> tuple[str, str | None, str, ParsedDump | None]:
+    """(status, reason, content hash, dump): a file that cannot be read or parsed is quarantined with why."""
+    try:
+        raw, data = read_raw(source_file, path, config.max_bytes)
+    except SymlinkError as exc:
+        return "quarantined", str(exc), "", None
+    except OSError as exc:  # unreadable (permissions, vanished): accounted for, never a crash
+        return "quarantined", f"cannot read the file: {exc.strerror or exc}", "", None
+    if data is None:
+        return ("quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
+                f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", raw.content_sha256, None)
+    seen = file_fingerprint(source_file, raw.content_sha256) in config.loaded_before
+    dump = None if config.full_refresh else cache.get(raw.content_sha256)
+    if dump is not None and dump.source_file == source_file:
+        return ("unchanged" if seen else "loaded"), None, raw.content_sha256, dump
+    status, reason, dump = parse_bytes(source_file, data)
+    if dump is not None:
+        cache.put(raw.content_sha256, dump)
+    return status, reason, raw.content_sha256, dump
 
 
 # -- the stages --------------------------------------------------------------------------------------
 
-BatchRunner = Callable[[list[list[tuple[str, Path]]], WorkerConfig],
-                       Iterator[tuple[list[FileOutcome], dict[str, pa.Table]]]]
+BatchRunner = Callable[[list[list[str]], WorkerConfig], Iterator[BatchResult]]
 
 
 def _init_pool_worker(config: WorkerConfig, parent_pid: int) -> None:
@@ -266,13 +279,21 @@ def _main_is_importable() -> bool:
 
 def process_pool_runner(workers: int) -> BatchRunner:
     """Batches on a local process pool (in this process when there are few files or one worker)."""
-    def run(batches: list[list[tuple[str, Path]]], config: WorkerConfig):
+    def run(batches: list[list[str]], config: WorkerConfig):
         if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1 and _main_is_importable():
             # spawn, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_pool_worker,
                                      initargs=(config, os.getpid()), mp_context=context) as pool:
-                yield from pool.map(process_batch, batches)
+                # a few batches in flight, results taken in order: finished batches never pile up in
+                # memory when this process falls behind its workers (pool.map would submit them all)
+                pending: deque = deque()
+                for batch in batches:
+                    pending.append(pool.submit(process_batch, batch))
+                    if len(pending) > 2 * workers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
         else:
             _init_worker(config)
             yield from map(process_batch, batches)
@@ -281,69 +302,58 @@ def process_pool_runner(workers: int) -> BatchRunner:
 
 def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = None,
            progress: Callable[[int, int], None] | None = None, runner: BatchRunner | None = None) -> Ingested:
-    """Every raw file, parsed or taken unchanged from the previous run's cache; facts staged to disk."""
-    locations = discover_dumps(settings.raw_dir)
-    previous = read_previous_ledger(settings.warehouse_dir)
-    loaded_before = frozenset((r["source_file"], r["content_sha256"]) for r in previous.to_pylist()
-                              if r["status"] in ("loaded", "unchanged"))
+    """Every raw file, parsed or taken unchanged from the parse cache; its rows staged to disk."""
+    names = [name for name, _ in discover_dumps(settings.raw_dir)]
+    loaded_before = frozenset(file_fingerprint(f, sha) for f, sha in loaded_in_last_run(settings.warehouse_dir))
     chunks = ChunkWriter(settings.warehouse_dir / f".chunks-{run_id or new_run_id()}")
     size = settings.batch_size
-    batches = [locations[i:i + size] for i in range(0, len(locations), size)]
-    config = WorkerConfig(str(settings.reference_dir), str(settings.warehouse_dir), settings.match, loaded_before,
-                          full_refresh, settings.max_file_mb << 20)
-    outcomes: list[FileOutcome] = []
+    batches = [names[i:i + size] for i in range(0, len(names), size)]
+    config = WorkerConfig(str(settings.raw_dir), str(settings.reference_dir), str(settings.warehouse_dir),
+                          settings.match, loaded_before, full_refresh, settings.max_file_mb << 20)
+    ingested = Ingested(chunks.root, Evidence(), seen=len(names))
     report = progress or progress_bar
-    for batch_outcomes, tables in (runner or process_pool_runner(settings.workers))(batches, config):
-        chunks.write(tables)
-        outcomes.extend(batch_outcomes)
-        report(len(outcomes), len(locations))
-    return Ingested(outcomes, chunks.root)
+    done = 0
+    for result in (runner or process_pool_runner(settings.workers))(batches, config):
+        chunks.write(result.tables)
+        ingested.evidence.merge(result.evidence)
+        ingested.files.update(result.files)
+        ingested.quarantined.extend(result.quarantined)
+        done += sum(result.files.values())
+        report(done, len(names))
+    return ingested
 
 
 def resolve(ingested: Ingested, settings: Settings, run_id: str | None = None) -> tuple[Resolution, Reference]:
-    """Identities of every parsed dump, keeping the ids of earlier runs and honouring overrides."""
+    """Identities of the corpus from its folded evidence, keeping the ids of earlier runs and honouring
+    overrides."""
     reference = load_reference(settings.reference_dir)
     overrides = load_overrides(settings.reference_dir)
     registry = read_previous_registry(settings.warehouse_dir)
-    dumps = [o.dump for o in ingested.outcomes if o.dump is not None]
-    return resolve_entities(dumps, reference, settings.match, registry, overrides, run_id), reference
+    return resolve_entities(ingested.evidence, reference, settings.match, registry, overrides, run_id), reference
 
 
 def load(ingested: Ingested, resolution: Resolution, reference: Reference, settings: Settings,
          run_id: str, fiscal_year: int | None = None) -> RunSummary:
-    """Build every table, append this run to the ledger, publish, and summarise."""
-    outcomes = ingested.outcomes
-    dumps = [o.dump for o in outcomes if o.dump is not None]
-    quarantined = [Quarantined(o.raw.source_file, o.raw.content_sha256, o.reason or "")
-                   for o in outcomes if o.status == "quarantined"]
-    tables, chosen = build_tables(dumps, resolution, reference, quarantined)
-    now = datetime.now(UTC)
-    ledger_rows = [{"run_id": run_id, "source_file": o.raw.source_file, "content_sha256": o.raw.content_sha256,
-                    "status": o.status, "reason": o.reason, "layout": o.dump.layout if o.dump else None,
-                    "recorded_at": now} for o in outcomes]
-    statuses = Counter(o.status for o in outcomes)
-    names = {o.raw.source_file for o in outcomes}
-    if len(names) != len(outcomes) or sum(statuses[s] for s in ("loaded", "quarantined", "unchanged")) != len(names):
-        raise RuntimeError(f"accounting error: {len(names)} files seen, statuses {dict(statuses)}")
-    previous = read_previous_ledger(settings.warehouse_dir)
-    tables["ingest_ledger"] = pa.concat_tables([
-        previous, pa.Table.from_pylist(ledger_rows, schema=SCHEMAS["ingest_ledger"])])
-    failures = publish(settings.warehouse_dir, tables, run_id, fiscal_year, ingested.chunks_dir, chosen)
+    """Build every table (the per-document ones in DuckDB from the staged chunks), publish, and summarise."""
+    tables = dimension_tables(resolution, reference)
+    run = RunInfo(run_id, datetime.now(UTC), ingested.seen, fiscal_year)
+    failures, findings = publish(settings.warehouse_dir, tables, run, ingested.chunks_dir, lookup_tables(resolution))
     summary = RunSummary(run_id, str(settings.raw_dir), str(settings.warehouse_dir), fiscal_year)
-    summary.files.update(o.status for o in outcomes)
-    summary.quarantined = [(q.source_file, q.reason) for q in quarantined]
-    summary.rows = {name: t.num_rows for name, t in tables.items()}
-    summary.rows.update(count_published_rows(settings.warehouse_dir))
-    summary.rows["dq_issue"] += len(failures)
-    summary.findings.update(tables["dq_issue"].column("check_name").to_pylist())
-    summary.findings.update(f.check_name for f in failures)
+    summary.files.update(ingested.files)
+    summary.quarantined = list(ingested.quarantined)
+    summary.rows = count_published_rows(settings.warehouse_dir)
+    summary.findings = findings
     summary.check_failures = sum(f.severity == "error" for f in failures)
     return summary
 
 
 def count_published_rows(warehouse_dir: Path) -> dict[str, int]:
-    return {name: sum(pq.ParquetFile(p).metadata.num_rows for p in (warehouse_dir / name).rglob("*.parquet"))
-            for name in STAGED_TABLES}
+    """Rows per table of the current version, from the Parquet footers."""
+    version = current_version(warehouse_dir)
+    if version is None:
+        return {}
+    return {table.name: sum(pq.ParquetFile(p).metadata.num_rows for p in table.rglob("*.parquet"))
+            for table in sorted(version.iterdir()) if table.is_dir() and not table.name.startswith(".")}
 
 
 def run_once(settings: Settings, fiscal_year: int | None = None, full_refresh: bool = False) -> RunSummary:

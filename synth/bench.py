@@ -26,7 +26,9 @@ def run_size(work: Path, docs: int, seed: int) -> dict:
                         "--seed", str(seed)], check=True)
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-m", "synth.bench", "--child", str(corpus), str(warehouse)],
-                         check=True, capture_output=True, text=True)
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the run on {docs} documents failed (exit {out.returncode}):\n{out.stderr[-4000:]}")
     elapsed = time.perf_counter() - started
     child = json.loads(out.stdout.strip().splitlines()[-1])
     from synth.corpus import truth_path
@@ -102,7 +104,36 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     print(f"written {args.out}")
+    plot = plot_results(runs, args.out.with_suffix(".png"))
+    print(f"written {plot}" if plot else "no plot: matplotlib is not installed (pip install -e '.[bench]')")
     return 0
+
+
+def plot_results(runs: list[dict], path: Path) -> Path | None:
+    """docs/s and peak RSS against corpus size, side by side (None when matplotlib is missing)."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    docs = [r["docs"] for r in runs]
+    fig, (speed, memory) = plt.subplots(1, 2, figsize=(10, 4))
+    speed.plot(docs, [r["docs_per_s"] for r in runs], marker="o")
+    speed.set(title="throughput", xlabel="documents", ylabel="documents / s", xscale="log")
+    speed.set_ylim(bottom=0)
+    memory.plot(docs, [r["peak_rss_mb"] for r in runs], marker="o", label="peak RSS (run)")
+    memory.plot(docs, [r["stage_seconds"]["rss_after_extract_parse_mb"] for r in runs], marker=".",
+                linestyle="--", label="after parse")
+    memory.set(title="memory", xlabel="documents", ylabel="MB", xscale="log")
+    memory.set_ylim(bottom=0)
+    memory.legend()
+    fig.suptitle(f"schoolnet make bench ({os.cpu_count()} cores, Python {platform.python_version()})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 if __name__ == "__main__":

@@ -1,25 +1,54 @@
 """Identities on the real seeds, and the rules that keep different people apart."""
 
+import pickle
+
+import duckdb
 import pytest
 
-from schoolnet.settings import MatchSettings
-from tests.conftest import SEEDS
-from transform.entities import resolve_entities
+from schoolnet.pipeline import run_once
+from schoolnet.settings import MatchSettings, Settings
+from tests.conftest import REFERENCE, SEEDS
+from transform.districts import resolve_district
+from transform.entities import Evidence, fold_documents, resolve_entities
 from transform.parse import parse
 from transform.persons import PersonNode, compare
 from transform.records import PersonMention
 
 
-@pytest.fixture(scope="module")
-def resolution(titles, reference):
+def _seed_documents(titles, reference):
     if not SEEDS.is_dir():
         pytest.skip(f"real seed dumps not found at {SEEDS}")
     dumps = [parse(p.read_text(encoding="utf-8"), p.name, titles) for p in sorted(SEEDS.glob("*.txt"))]
-    return resolve_entities(dumps, reference, MatchSettings())
+    return [(d, resolve_district(d, reference, MatchSettings())[0]) for d in dumps]
 
 
-def test_districts_with_bma_codes(resolution):
-    got = {f[:3]: (d.district_id, d.name_th) for f, d in resolution.district_of.items()}
+def _fold(documents):
+    return fold_documents((d, district.district_id if district else None) for d, district in documents)
+
+
+@pytest.fixture(scope="module")
+def documents(titles, reference):
+    return _seed_documents(titles, reference)
+
+
+@pytest.fixture(scope="module")
+def resolution(documents, reference):
+    return resolve_entities(_fold(documents), reference, MatchSettings())
+
+
+@pytest.fixture(scope="module")
+def seed_warehouse(tmp_path_factory):
+    if not SEEDS.is_dir():
+        pytest.skip(f"real seed dumps not found at {SEEDS}")
+    settings = Settings.from_env(raw_dir=SEEDS, warehouse_dir=tmp_path_factory.mktemp("wh"), reference_dir=REFERENCE)
+    run_once(settings)
+    con = duckdb.connect(str(settings.warehouse_dir / "warehouse.duckdb"), read_only=True)
+    yield con
+    con.close()
+
+
+def test_districts_with_bma_codes(documents):
+    got = {d.source_file[:3]: (district.district_id, district.name_th) for d, district in documents}
     assert got == {"000": ("5002", "ป้อมปราบศัตรูพ่าย"), "001": ("5021", "ภาษีเจริญ"), "002": ("5023", "บางขุนเทียน"),
                    "003": ("5001", "พระนคร"), "004": ("5024", "ราษฎร์บูรณะ")}
 
@@ -34,10 +63,28 @@ def test_one_identity_per_person(resolution):
     ])
 
 
-def test_every_raw_spelling_is_an_alias(resolution):
-    coordinator = {a.raw_text for a in resolution.aliases if a.canonical_name == "วรวิทย์ เทียงธรรม"}
-    assert coordinator == {"นายวรวิทย์ เทียงธรรม โทร 1512", "นายวรวิฒิ เทียงธรรม โทร 1512",
-                           "นายวรวิฑูรย์ เทียงธรรม โทร 1512"}
+def test_every_raw_spelling_is_an_alias(resolution, seed_warehouse):
+    spellings = {r.name_th for r in resolution.person_rules if r.canonical_name == "วรวิทย์ เทียงธรรม"}
+    assert spellings == {"วรวิทย์ เทียงธรรม", "วรวิฒิ เทียงธรรม", "วรวิฑูรย์ เทียงธรรม"}
+    rows = seed_warehouse.execute("SELECT DISTINCT raw_text, method FROM entity_alias "
+                                  "WHERE canonical_name = 'วรวิทย์ เทียงธรรม'").fetchall()
+    assert {raw for raw, _ in rows} == {"นายวรวิทย์ เทียงธรรม โทร 1512", "นายวรวิฒิ เทียงธรรม โทร 1512",
+                                        "นายวรวิฑูรย์ เทียงธรรม โทร 1512"}
+    assert all(method in ("exact", "same_field_other_renderings") for _, method in rows)
+
+
+def test_every_mention_resolves(seed_warehouse):
+    missing = seed_warehouse.execute("SELECT count(*) FROM entity_alias WHERE canonical_id IS NULL "
+                                     "AND entity_type <> 'district'").fetchone()[0]
+    total = seed_warehouse.execute("SELECT count(*) FROM entity_alias").fetchone()[0]
+    assert missing == 0 and total > 20
+    people = seed_warehouse.execute(
+        "SELECT left(p.source_file, 3), o.name_th, c.name_th FROM dim_project p "
+        "LEFT JOIN dim_officer o USING (officer_id) LEFT JOIN dim_coordinator c USING (coordinator_id) "
+        "ORDER BY 1").fetchall()
+    assert [(f, o is not None, c is not None) for f, o, c in people] == [
+        ("000", True, True), ("001", True, True), ("002", False, False), ("003", True, True), ("004", True, False)]
+    assert people[1][2] == "วรวิทย์ เทียงธรรม"  # the web page (002) names nobody; a proposal (004) no coordinator
 
 
 def test_schools_take_the_registry_name(resolution):
@@ -79,13 +126,35 @@ def test_officers_of_different_districts_without_phones_stay_apart():
     assert not same
 
 
-def test_resolution_does_not_depend_on_file_order(titles, reference):
-    if not SEEDS.is_dir():
-        pytest.skip(f"real seed dumps not found at {SEEDS}")
-    dumps = [parse(p.read_text(encoding="utf-8"), p.name, titles) for p in sorted(SEEDS.glob("*.txt"))]
-    a = resolve_entities(dumps, reference, MatchSettings())
-    b = resolve_entities(list(reversed(dumps)), reference, MatchSettings())
-    assert a.persons == b.persons and a.schools == b.schools and a.aliases == b.aliases
+def test_resolution_does_not_depend_on_file_order(documents, reference):
+    a = resolve_entities(_fold(documents), reference, MatchSettings())
+    b = resolve_entities(_fold(reversed(documents)), reference, MatchSettings())
+    assert a == b
+
+
+def test_evidence_folds_in_any_grouping(documents, reference):
+    """Batches fold in the workers and merge in the run: any split, in any order, gives one fold."""
+    whole = _fold(documents)
+    for split in range(1, len(documents)):
+        left, right = _fold(documents[:split]), _fold(documents[split:])
+        merged = Evidence()
+        merged.merge(right)
+        merged.merge(left)
+        assert resolve_entities(merged, reference, MatchSettings()) == resolve_entities(whole, reference,
+                                                                                      MatchSettings())
+        assert merged.schools == whole.schools and merged.network_home == whole.network_home
+        assert {k: (g.rep, g.nodes, g.spellings, g.files_digest) for k, g in merged.people.items()} == {
+            k: (g.rep, g.nodes, g.spellings, g.files_digest) for k, g in whole.people.items()}
+
+
+def test_evidence_does_not_grow_with_repeated_documents(documents):
+    """The same people and schools in ten times the documents: the fold keeps tallies, not documents."""
+    once = _fold(documents)
+    many = _fold([(d.__class__(**{**{f: getattr(d, f) for f in d.__slots__}, "source_file": f"{n}-{d.source_file}"}),
+                   district) for n in range(10) for d, district in documents])
+    assert many.people.keys() == once.people.keys() and many.schools.keys() == once.schools.keys()
+    assert sum(g.nodes for g in many.people.values()) == 10 * sum(g.nodes for g in once.people.values())
+    assert len(pickle.dumps(many)) < 1.2 * len(pickle.dumps(once))
 
 
 def test_ocr_variant_of_an_officer_without_phone_merges_within_a_district():

@@ -11,8 +11,13 @@ from functools import lru_cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from load.tables import arrow_tables, dump_fact_rows
-from tests.conftest import SAMPLE_RAW, SEEDS
+from extract.reference import load_reference
+from load.staging import new_rows, stage_document
+from load.tables import arrow_tables
+from schoolnet.settings import MatchSettings
+from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
+from transform.districts import resolve_district
+from transform.entities import Evidence
 from transform.parse import parse
 from transform.people import title_book
 from transform.records import DumpParseError
@@ -62,6 +67,11 @@ def mutated_dump(draw) -> str:  # noqa: ANN001
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=1)
+def _reference():  # noqa: ANN202
+    return load_reference(REFERENCE)
+
+
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(mutated_dump())
 def test_mutated_dumps_never_crash_the_parser(text):
@@ -70,6 +80,11 @@ def test_mutated_dumps_never_crash_the_parser(text):
         dump = parse(text, "fuzz.txt", titles)
     except DumpParseError:
         return
-    arrow_tables(dump_fact_rows(dump, "fuzz-key"))  # facts always fit the warehouse's types
+    # every staged row (facts, project, findings, mentions) fits the warehouse's types
+    district, aliases, findings = resolve_district(dump, _reference(), MatchSettings())
+    people = Evidence().add_document(dump, district.district_id if district else None, {})
+    rows = new_rows()
+    stage_document(rows, dump, district, aliases, findings, people)
+    arrow_tables(rows)
     for r in dump.reports:
         assert r.progress_pct is None or 0 <= r.progress_pct <= 999.99

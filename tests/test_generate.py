@@ -72,3 +72,13 @@ def test_pairwise_scores():
     assert merged["precision"] == pytest.approx(1 / 3, abs=1e-4) and merged["recall"] == 1.0
     split = pairwise_scores([("a", 1), ("a", 2)])
     assert split["precision"] == 1.0 and split["recall"] == 0.0
+
+
+def test_bench_plot(tmp_path):
+    pytest.importorskip("matplotlib")  # installed by `make bench` (the bench extra), not by `make test`
+    from synth.bench import plot_results
+
+    runs = [{"docs": d, "docs_per_s": s, "peak_rss_mb": m, "stage_seconds": {"rss_after_extract_parse_mb": m / 2}}
+            for d, s, m in ((1000, 250.0, 220.0), (5000, 400.0, 260.0), (20000, 480.0, 275.0))]
+    path = plot_results(runs, tmp_path / "bench.png")
+    assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -156,3 +156,30 @@ def test_shipped_sample_runs(tmp_path):
     assert summary.files["loaded"] == 3 and summary.files["quarantined"] == 1
     assert summary.rows["fact_monthly_progress"] == 5
     assert set(SCHEMAS) <= {p.name for p in tmp_path.iterdir() if p.is_dir()}
+
+
+def test_memory_of_a_run_does_not_grow_with_documents(tmp_path):
+    """Twenty copies of each sample dump: the run keeps tallies, not documents, yet loses no row."""
+    import pickle
+
+    from schoolnet.pipeline import ingest, load, new_run_id, resolve
+
+    sample = [p for p in sorted(SAMPLE_RAW.iterdir()) if p.suffix == ".txt" and "not_a_report" not in p.name]
+    sizes, aliases = {}, {}
+    for copies in (1, 20):
+        raw = tmp_path / f"raw{copies}"
+        raw.mkdir()
+        for n in range(copies):
+            for p in sample:
+                shutil.copy(p, raw / f"{n:02d}_{p.name}")
+        settings = Settings.from_env(raw_dir=raw, warehouse_dir=tmp_path / f"wh{copies}", reference_dir=REFERENCE)
+        run_id = new_run_id()
+        with warehouse_lock(settings.warehouse_dir):
+            ingested = ingest(settings, run_id=run_id)
+            sizes[copies] = len(pickle.dumps(ingested))
+            resolution, reference = resolve(ingested, settings, run_id)
+            summary = load(ingested, resolution, reference, settings, run_id)
+        assert summary.files["loaded"] == copies * len(sample)
+        aliases[copies] = query(settings, "SELECT count(*) FROM entity_alias")[0][0]
+    assert sizes[20] < 1.5 * sizes[1]  # what a run holds after parsing: tallies, not 20x the documents
+    assert aliases[20] == 20 * aliases[1] > 0  # every mention of every file is still an alias row

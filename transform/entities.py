@@ -1,55 +1,110 @@
-"""Entity resolution of a corpus: districts, then people and schools, then networks.
+"""Entity resolution of a corpus: the evidence of every document is folded into bounded tallies as
+documents are parsed (in the parsing workers, batch by batch), then people, schools and networks are
+resolved from the tallies.
 
-Identities of earlier runs (the registry) and analyst overrides are inputs, so ids are stable as
-documents are added and an analyst's decision holds at the next run.
+What is kept per document (which file mentions which spelling) never stays in memory: it is staged to
+Parquet beside the facts, and the rules resolved here (signature and spelling -> id) are joined to it
+in DuckDB. Identities of earlier runs (the registry) and analyst overrides are inputs, so ids are stable
+as documents are added and an analyst's decision holds at the next run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
-from extract.reference import District, Reference
+from extract.reference import Reference
 from schoolnet.settings import MatchSettings
-from transform.districts import resolve_district
-from transform.identity import NO_OVERRIDES, Alias, Overrides, RegistryEntry, ReviewPair
-from transform.persons import Person, resolve_people
-from transform.records import Finding, ParsedDump
-from transform.schools import School, resolve_schools
+from transform.identity import NO_OVERRIDES, Overrides, RegistryEntry, ReviewPair
+from transform.persons import ID_PREFIX, Person, PersonGroup, PersonNode, PersonRule, local_nodes, resolve_people
+from transform.records import ParsedDump
+from transform.schools import School, SchoolKey, SchoolRule, resolve_schools
 
-__all__ = ["Alias", "Person", "Resolution", "School", "resolve_entities"]
+__all__ = ["Evidence", "Person", "Resolution", "School", "resolve_entities"]
+
+
+@dataclass
+class Evidence:
+    """What identity resolution needs of a corpus, folded document by document. Its size grows with the
+    number of distinct people, spellings and networks, not with the number of documents; two partial
+    folds merge into the fold of both, in any order."""
+
+    people: dict[str, PersonGroup] = field(default_factory=dict)
+    schools: Counter[SchoolKey] = field(default_factory=Counter)  # distinct mention -> documents
+    network_home: dict[int, tuple[str, str]] = field(default_factory=dict)  # network -> (first file, district)
+    networks: set[int] = field(default_factory=set)
+
+    def add_document(self, dump: ParsedDump, district_id: str | None, pins: dict[str, dict[str, str]],
+                     ) -> list[tuple[PersonNode, str]]:
+        """Fold one document in; returns its person nodes with their signature keys (for its mention rows)."""
+        nodes = []
+        for node in local_nodes(dump, district_id, pins):
+            group = PersonGroup.of_node(node)
+            self._add_people(group)
+            nodes.append((node, group.key))
+        for raw, name, network in {(s.raw, s.name_th, s.network_no) for s in dump.schools}:
+            self.schools[(raw, name, district_id, network)] += 1
+        for no in dump.networks:
+            self.networks.add(no)
+            if district_id is not None:
+                self._add_home(no, dump.source_file, district_id)
+        return nodes
+
+    def merge(self, other: Evidence) -> None:
+        for group in other.people.values():
+            self._add_people(group)
+        self.schools.update(other.schools)
+        self.networks |= other.networks
+        for no, (source_file, district_id) in other.network_home.items():
+            self._add_home(no, source_file, district_id)
+
+    def _add_people(self, group: PersonGroup) -> None:
+        known = self.people.get(group.key)
+        if known is None:
+            self.people[group.key] = group
+        else:
+            known.merge(group)
+
+    def _add_home(self, no: int, source_file: str, district_id: str) -> None:
+        """A network belongs to the district of the first file (by name) that places it in one."""
+        known = self.network_home.get(no)
+        if known is None or source_file < known[0]:
+            self.network_home[no] = (source_file, district_id)
+
+
+def fold_documents(documents: Iterable[tuple[ParsedDump, str | None]], overrides: Overrides = NO_OVERRIDES,
+                   ) -> Evidence:
+    """The evidence of (dump, district_id) pairs, for callers that hold the dumps (tests, small corpora)."""
+    evidence = Evidence()
+    pins = person_pins(overrides)
+    for dump, district_id in documents:
+        evidence.add_document(dump, district_id, pins)
+    return evidence
+
+
+def person_pins(overrides: Overrides) -> dict[str, dict[str, str]]:
+    return {family: overrides.pins(family) for family in ID_PREFIX}
 
 
 @dataclass(frozen=True)
 class Resolution:
-    district_of: dict[str, District | None]  # source_file -> district
-    person_of: dict[tuple[str, str], str]  # (source_file, role key) -> person_id
     persons: tuple[Person, ...]
     schools: tuple[School, ...]
     networks: dict[int, str | None]  # network_no -> district_id
-    aliases: tuple[Alias, ...]
-    findings: tuple[tuple[str, Finding], ...]  # (source_file, finding)
+    person_rules: tuple[PersonRule, ...]
+    school_rules: tuple[SchoolRule, ...]
     reviews: tuple[ReviewPair, ...] = ()
     registry: tuple[RegistryEntry, ...] = ()
 
 
-def resolve_entities(dumps: Sequence[ParsedDump], reference: Reference, settings: MatchSettings,
+def resolve_entities(evidence: Evidence, reference: Reference, settings: MatchSettings,
                      registry: Sequence[RegistryEntry] = (), overrides: Overrides = NO_OVERRIDES,
                      run_id: str | None = None) -> Resolution:
-    """All identities of a corpus; deterministic whatever the order of the dumps."""
-    dumps = sorted(dumps, key=lambda d: d.source_file)
-    district_of: dict[str, District | None] = {}
-    aliases: list[Alias] = []
-    findings: list[tuple[str, Finding]] = []
-    for dump in dumps:
-        district, district_aliases, district_findings = resolve_district(dump, reference, settings)
-        district_of[dump.source_file] = district
-        aliases.extend(district_aliases)
-        findings.extend((dump.source_file, f) for f in district_findings)
-    district_ids = {f: (d.district_id if d else None) for f, d in district_of.items()}
-    people = resolve_people(dumps, district_ids, settings, registry, overrides, run_id)
-    schools = resolve_schools(dumps, district_ids, reference, settings, registry, overrides, run_id)
-    networks = _networks(dumps, district_ids, schools.schools, findings)
+    """All identities of a corpus from its folded evidence; deterministic whatever the order of documents."""
+    people = resolve_people(evidence.people.values(), settings, registry, overrides, run_id)
+    schools = resolve_schools(evidence.schools, reference, settings, registry, overrides, run_id)
+    networks = _networks(evidence, schools.schools)
     previous_ids = {r.canonical_id: r for r in registry}
     registry_out = list(people.registry) + list(schools.registry)
     listed = {r.canonical_id for r in registry_out}
@@ -58,25 +113,17 @@ def resolve_entities(dumps: Sequence[ParsedDump], reference: Reference, settings
                      for s in schools.schools if s.school_id not in listed]
     listed |= {s.school_id for s in schools.schools}
     registry_out += [r for r in registry if r.canonical_id not in listed]  # ids never disappear
-    return Resolution(district_of, people.person_of, people.persons, schools.schools, networks,
-                      tuple(aliases) + people.aliases + schools.aliases, tuple(findings) + schools.findings,
+    return Resolution(people.persons, schools.schools, networks, people.rules, schools.rules,
                       people.reviews + schools.reviews,
                       tuple(sorted(registry_out, key=lambda r: (r.entity_type, r.canonical_id))))
 
 
-def _networks(dumps: Sequence[ParsedDump], district_ids: dict[str, str | None], schools: Sequence[School],
-              findings: list[tuple[str, Finding]]) -> dict[int, str | None]:
-    networks: dict[int, str | None] = {}
-    for dump in dumps:
-        did = district_ids[dump.source_file]
-        for no in dump.networks:
-            if networks.get(no) not in (None, did) and did is not None:
-                findings.append((dump.source_file, Finding(
-                    "network_in_two_districts", "warning",
-                    f"network {no} is in district {networks[no]} elsewhere, {did} here; kept {networks[no]}")))
-                continue
-            if networks.get(no) is None:
-                networks[no] = did
+def _networks(evidence: Evidence, schools: Sequence[School]) -> dict[int, str | None]:
+    """Each network's district: the first file's that places it (a file that places it elsewhere gets a
+    network_in_two_districts finding when the warehouse is assembled), else its schools'."""
+    networks: dict[int, str | None] = {no: None for no in evidence.networks}
+    for no, (_, district_id) in evidence.network_home.items():
+        networks[no] = district_id
     for school in schools:
         if school.network_no is not None and networks.get(school.network_no) is None:
             networks[school.network_no] = school.district_id

@@ -31,12 +31,30 @@ def thai_digits_to_arabic(text: str) -> str:
     return _THAI_DIGIT_RUN.sub(lambda m: m.group(0).translate(THAI_DIGITS), text)
 
 
-@lru_cache(maxsize=1 << 16)
+CACHED_UP_TO = 120  # characters: names and labels recur across documents, paragraphs hardly ever do
+
+
 def normalize_thai(text: str) -> str:
     """Canonical form of Thai text for comparison: OCR-split vowels joined, digits Arabic, spaces single.
 
     Idempotent. Unlike rapidfuzz's default_process it keeps vowels and tone marks.
     """
+    # one large cache of every paragraph seen grew a parsing worker with the corpus (measured: 480 MB at
+    # 100,000 documents): many short texts (names, labels) are remembered, few long ones (boilerplate)
+    return _normalize_short(text) if len(text) <= CACHED_UP_TO else _normalize_long(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_short(text: str) -> str:
+    return _normalize(text)
+
+
+@lru_cache(maxsize=1 << 10)
+def _normalize_long(text: str) -> str:
+    return _normalize(text)
+
+
+def _normalize(text: str) -> str:
     text = unicodedata.normalize("NFC", text)
     text = _ZERO_WIDTH.sub("", text)
     # OCR writes sara am as nikhahit + sara aa, a tone mark possibly between them: ํ(่)า -> ่ำ
@@ -65,9 +83,17 @@ def normalize_thai_text(text: str) -> str:
     return _INLINE_SPACES.sub(" ", thai_digits_to_arabic(text))
 
 
-@lru_cache(maxsize=1 << 16)
 def tone_skeleton(text: str) -> str:
     """normalize_thai without tone marks: two spellings differing only by a tone mark share it."""
+    return _skeleton_short(text) if len(text) <= CACHED_UP_TO else _skeleton(text)
+
+
+@lru_cache(maxsize=1 << 16)
+def _skeleton_short(text: str) -> str:
+    return _skeleton(text)
+
+
+def _skeleton(text: str) -> str:
     return "".join(ch for ch in normalize_thai(text) if ch not in _TONE_MARKS)
 
 

@@ -4,12 +4,18 @@ Within a dump, every rendering of one field is one person (that is the strongest
 Across dumps, two people link when the evidence agrees: the same phone with a similar name, or a
 near-identical name with no phone to contradict it, never across genders of title, and for district
 officers never across districts. Identities of earlier runs take part as nodes, so their ids survive.
+
+Documents whose node has the same signature (majority spelling, phone, gender, district, pins) are one
+person by construction: they are folded into one PersonGroup as they are parsed, and only one
+representative per signature is compared, so the work and the memory follow the number of distinct
+signatures, not of documents.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -19,7 +25,6 @@ from rapidfuzz.distance import Levenshtein
 from schoolnet.settings import MatchSettings
 from transform.identity import (
     NO_OVERRIDES,
-    Alias,
     Clusters,
     Overrides,
     RegistryEntry,
@@ -173,68 +178,28 @@ def _blocking_keys(node: PersonNode) -> list[str]:
     return keys
 
 
-def _forbidden_pairs(nodes: Sequence[PersonNode], overrides: Overrides) -> list[tuple[int, int]]:
+def _forbidden_pairs(groups: Sequence[PersonGroup], overrides: Overrides) -> list[tuple[int, int]]:
     pairs = []
     for family in ID_PREFIX:
         for a, b in overrides.forbidden(family):
-            left = [i for i, n in enumerate(nodes) if n.family == family and _matches(n, a)]
-            right = [i for i, n in enumerate(nodes) if n.family == family and _matches(n, b)]
+            left = [i for i, g in enumerate(groups) if g.family == family and _matches(g, a)]
+            right = [i for i, g in enumerate(groups) if g.family == family and _matches(g, b)]
             pairs += [(i, j) for i in left for j in right if i != j]
     fixed: dict[str, list[int]] = defaultdict(list)
-    for i, n in enumerate(nodes):
-        if n.pinned_id:
-            fixed[n.pinned_id].append(i)
+    for i, g in enumerate(groups):
+        if g.rep.pinned_id:
+            fixed[g.rep.pinned_id].append(i)
     ids = sorted(fixed)
     pairs += [(i, j) for x, a in enumerate(ids) for b in ids[x + 1:] for i in fixed[a] for j in fixed[b]]
     return pairs
 
 
-def _matches(node: PersonNode, subject: str) -> bool:
-    return node.fixed_id == subject or subject in {normalize_thai(s) for s in node.spellings}
+def _matches(group: PersonGroup, subject: str) -> bool:
+    spellings = group.spellings or group.rep.spellings
+    return group.rep.fixed_id == subject or subject in {normalize_thai(s) for s in spellings}
 
 
-@dataclass(frozen=True)
-class PersonResult:
-    persons: tuple[Person, ...]
-    person_of: dict[tuple[str, str], str]
-    aliases: tuple[Alias, ...]
-    reviews: tuple[ReviewPair, ...]
-    registry: tuple[RegistryEntry, ...]
-
-
-def resolve_people(dumps: Sequence[ParsedDump], district_of: dict[str, str | None], settings: MatchSettings,
-                   registry: Sequence[RegistryEntry] = (), overrides: Overrides = NO_OVERRIDES,
-                   run_id: str | None = None) -> PersonResult:
-    pins = {family: overrides.pins(family) for family in ID_PREFIX}
-    nodes = [n for d in sorted(dumps, key=lambda d: d.source_file)
-             for n in local_nodes(d, district_of.get(d.source_file), pins)]
-    nodes += [PersonNode(r.entity_type, None, None, registry=r, district_id=r.district_id)
-              for r in sorted(registry, key=lambda r: r.canonical_id) if r.entity_type in ID_PREFIX]
-    clusters = Clusters(len(nodes), _forbidden_pairs(nodes, overrides))
-    reviews: list[ReviewPair] = []
-    decisions: list[tuple[int, int, bool, float, str]] = []
-    # nodes with the same evidence need no comparison (a coordinator is in thousands of documents):
-    # join them at once and compare one representative of each kind
-    first_of: dict[tuple, int] = {}
-    for i, n in enumerate(nodes):
-        rep = first_of.setdefault(_signature(n), i)
-        if rep != i:
-            clusters.union(rep, i)
-    reps = sorted(first_of.values())
-    for x, y in blocked_pairs([_blocking_keys(nodes[i]) for i in reps]):
-        i, j = reps[x], reps[y]
-        if nodes[i].registry and nodes[j].registry:
-            continue  # two registered identities join only through a document's evidence
-        same, score, evidence = compare(nodes[i], nodes[j], settings)
-        if same:
-            same = clusters.union(i, j)
-            if not same:
-                evidence += "; merge forbidden by an override"
-        decisions.append((i, j, same, score, evidence))
-    return _publish(nodes, clusters, decisions, settings, overrides, run_id, reviews)
-
-
-def _signature(node: PersonNode) -> tuple:
+def signature(node: PersonNode) -> tuple:
     """The evidence that decides a link: a dump's majority spelling, phone, gender of title, district
     (for officers), overrides and registry. Nodes that share it are the same person; comparing one
     representative keeps the work bounded by the number of distinct people and spellings, not documents."""
@@ -243,11 +208,111 @@ def _signature(node: PersonNode) -> tuple:
             node.registry.canonical_id if node.registry else None)
 
 
-def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: MatchSettings,  # noqa: ANN001
+def signature_key(node: PersonNode) -> str:
+    """The signature as a short stable text, the join key between staged mentions and resolved identities."""
+    return hashlib.sha1("\x1f".join(map(str, signature(node))).encode("utf-8")).hexdigest()[:20]
+
+
+@dataclass
+class PersonGroup:
+    """Every document's node with one signature, folded into tallies: what identity resolution keeps in
+    memory is bounded by the number of distinct signatures, not of documents. The representative (the
+    node of the first file) is what is compared; the tallies are what the identity is published with."""
+
+    key: str
+    rep: PersonNode
+    nodes: int = 0
+    spellings: Counter[str] = field(default_factory=Counter)
+    titles: Counter[str] = field(default_factory=Counter)
+    positions: Counter[str] = field(default_factory=Counter)
+    districts: Counter[str] = field(default_factory=Counter)
+    files_digest: int = 0  # XOR of the files' hashes: an order-free fingerprint of where it was seen
+
+    @classmethod
+    def of_node(cls, node: PersonNode) -> PersonGroup:
+        group = cls(signature_key(node), node)
+        group.nodes = 1
+        group.spellings.update(node.spellings)
+        group.titles.update(m.title_th for m in node.mentions if m.title_th)
+        group.positions.update(m.position_th for m in node.mentions if m.position_th)
+        if node.district_id:
+            group.districts[node.district_id] += 1
+        where = f"{node.source_file}\x1f{node.role_key}".encode()
+        digest = hashlib.sha1(where).digest()[:8]
+        group.files_digest = int.from_bytes(digest, "big")
+        return group
+
+    @classmethod
+    def of_registry(cls, entry: RegistryEntry) -> PersonGroup:
+        node = PersonNode(entry.entity_type, None, None, registry=entry, district_id=entry.district_id)
+        return cls(signature_key(node), node)
+
+    @property
+    def family(self) -> str:
+        return self.rep.family
+
+    @property
+    def order(self) -> tuple[str, str]:
+        return self.rep.source_file or "", self.rep.role_key or ""
+
+    def merge(self, other: PersonGroup) -> None:
+        """Fold another group of the same signature in; the first file's node stays the representative."""
+        if other.order < self.order:
+            self.rep = other.rep
+        self.nodes += other.nodes
+        self.spellings.update(other.spellings)
+        self.titles.update(other.titles)
+        self.positions.update(other.positions)
+        self.districts.update(other.districts)
+        self.files_digest ^= other.files_digest
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRule:
+    """How one spelling of one signature resolves: the entity_alias rows of its mentions come from it."""
+
+    signature_key: str
+    name_th: str
+    person_id: str
+    family: str
+    canonical_name: str
+    score: float
+    method: str
+
+
+@dataclass(frozen=True)
+class PersonResult:
+    persons: tuple[Person, ...]
+    rules: tuple[PersonRule, ...]
+    reviews: tuple[ReviewPair, ...]
+    registry: tuple[RegistryEntry, ...]
+
+
+def resolve_people(groups: Iterable[PersonGroup], settings: MatchSettings, registry: Sequence[RegistryEntry] = (),
+                   overrides: Overrides = NO_OVERRIDES, run_id: str | None = None) -> PersonResult:
+    """People of a corpus from its folded evidence; the same answer whatever order documents came in."""
+    nodes = sorted(groups, key=lambda g: g.order)
+    nodes += [PersonGroup.of_registry(r) for r in sorted(registry, key=lambda r: r.canonical_id)
+              if r.entity_type in ID_PREFIX]
+    clusters = Clusters(len(nodes), _forbidden_pairs(nodes, overrides))
+    reviews: list[ReviewPair] = []
+    decisions: list[tuple[int, int, bool, float, str]] = []
+    for i, j in blocked_pairs([_blocking_keys(g.rep) for g in nodes]):
+        if nodes[i].rep.registry and nodes[j].rep.registry:
+            continue  # two registered identities join only through a document's evidence
+        same, score, evidence = compare(nodes[i].rep, nodes[j].rep, settings)
+        if same:
+            same = clusters.union(i, j)
+            if not same:
+                evidence += "; merge forbidden by an override"
+        decisions.append((i, j, same, score, evidence))
+    return _publish(nodes, clusters, decisions, settings, overrides, run_id, reviews)
+
+
+def _publish(nodes: list[PersonGroup], clusters: Clusters, decisions, settings: MatchSettings,  # noqa: ANN001
              overrides: Overrides, run_id: str | None, reviews: list[ReviewPair]) -> PersonResult:
     persons: list[Person] = []
-    person_of: dict[tuple[str, str], str] = {}
-    aliases: list[Alias] = []
+    rules: list[PersonRule] = []
     registry_out: list[RegistryEntry] = []
     id_of_node: dict[int, str] = {}
     name_of_id: dict[str, str] = {}
@@ -255,22 +320,33 @@ def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: M
     for group in clusters.groups():
         members = [nodes[i] for i in group]
         family = members[0].family
-        live = [m for m in members if m.mentions]
+        live = [m for m in members if m.nodes]
         spellings: Counter[str] = Counter()
+        phones: Counter[str] = Counter()
+        districts: Counter[str] = Counter()
+        titles: Counter[str] = Counter()
+        positions: Counter[str] = Counter()
+        digest = 0
         for m in live:
             spellings.update(m.spellings)
-        fixed = sorted({m.pinned_id for m in members if m.pinned_id}) or sorted(
-            {m.registry.canonical_id for m in members if m.registry})
-        registered = {m.registry.canonical_id: m.registry for m in members if m.registry}
-        name = most_frequent(spellings, _shortest_first) or members[0].name
-        phone = most_frequent(Counter(m.phone for m in live if m.phone)) or members[0].phone
-        district = most_frequent(Counter(m.district_id for m in live if m.district_id))
+            if m.rep.phone:
+                phones[m.rep.phone] += m.nodes  # a node's phone is part of its signature
+            districts.update(m.districts)
+            titles.update(m.titles)
+            positions.update(m.positions)
+            digest ^= m.files_digest
+        fixed = sorted({m.rep.pinned_id for m in members if m.rep.pinned_id}) or sorted(
+            {m.rep.registry.canonical_id for m in members if m.rep.registry})
+        registered = {m.rep.registry.canonical_id: m.rep.registry for m in members if m.rep.registry}
+        name = most_frequent(spellings, _shortest_first) or members[0].rep.name
+        phone = most_frequent(phones) or members[0].rep.phone
+        district = most_frequent(districts)
         if fixed:
             pid = fixed[0]
         else:
             pid = stable_id(ID_PREFIX[family], name, phone or "", district if family == "officer" else "")
             if pid in used:
-                pid = stable_id(ID_PREFIX[family], name, phone or "", *sorted(m.source_file for m in live))
+                pid = stable_id(ID_PREFIX[family], name, phone or "", f"{digest:016x}")
         used.add(pid)
         name = overrides.renames(family).get(pid, name)
         name_of_id[pid] = name
@@ -288,17 +364,14 @@ def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: M
             previous.first_run_id if previous else run_id))
         if not live:
             continue  # registered earlier, absent from today's documents: kept in the registry only
-        title = most_frequent(Counter(mm.title_th for m in live for mm in m.mentions if mm.title_th))
-        position = most_frequent(Counter(mm.position_th for m in live for mm in m.mentions if mm.position_th))
-        persons.append(Person(pid, family, name, title, phone, position, district))
+        persons.append(Person(pid, family, name, most_frequent(titles), phone, most_frequent(positions), district))
         for m in live:
-            person_of[(m.source_file, m.role_key)] = pid
-            own = m.name
-            for raw, mention in sorted({mm.raw: mm for mm in m.mentions}.items()):
-                score = round(name_score(mention.name_th, name, settings), 1)
-                method = ("pinned" if m.pinned_id else "exact" if mention.name_th == name
+            own = m.rep.name
+            for spelling in sorted(m.spellings):
+                score = round(name_score(spelling, name, settings), 1)
+                method = ("pinned" if m.rep.pinned_id else "exact" if spelling == name
                           else "same_field_other_renderings" if own == name else "cross_document_evidence")
-                aliases.append(Alias(family, raw, pid, name, score, method, m.source_file))
+                rules.append(PersonRule(m.key, spelling, pid, family, name, score, method))
     for i, j, same, score, evidence in decisions:
         a, b = id_of_node[i], id_of_node[j]
         if a == b and not same:
@@ -309,5 +382,5 @@ def _publish(nodes: list[PersonNode], clusters: Clusters, decisions, settings: M
             reviews.append(ReviewPair(nodes[i].family, left, name_of_id[left], right, name_of_id[right],
                                       round(score, 1), "merged" if a == b else "kept_apart", evidence))
     unique_reviews = sorted(set(reviews), key=lambda r: (r.entity_type, r.left_id, r.right_id, r.decision))
-    return PersonResult(tuple(sorted(persons, key=lambda p: p.person_id)), person_of, tuple(aliases),
-                        tuple(unique_reviews), tuple(sorted(registry_out, key=lambda r: r.canonical_id)))
+    return PersonResult(tuple(sorted(persons, key=lambda p: p.person_id)), tuple(rules), tuple(unique_reviews),
+                        tuple(sorted(registry_out, key=lambda r: r.canonical_id)))

@@ -111,5 +111,3 @@ class ParsedDump:
     votes: tuple[Vote, ...] = ()
     findings: tuple[Finding, ...] = ()
     steps: tuple[PlanStep, ...] = field(default_factory=tuple)
-    # reports, filled values, renderings: kept when a dump is slimmed for identity resolution
-    completeness: tuple[int, int, int] | None = None

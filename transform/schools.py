@@ -4,7 +4,7 @@ spells it right; a school not in the registry keeps its best-supported spelling 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -14,7 +14,6 @@ from extract.reference import Reference, RegistrySchool
 from schoolnet.settings import MatchSettings
 from transform.identity import (
     NO_OVERRIDES,
-    Alias,
     Clusters,
     Overrides,
     RegistryEntry,
@@ -24,7 +23,6 @@ from transform.identity import (
     stable_id,
 )
 from transform.normalize import normalize_thai, tone_skeleton
-from transform.records import Finding, ParsedDump
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,72 +62,89 @@ def registry_school_id(school: RegistrySchool) -> str:
     return stable_id("sch", school.name_th, school.district_id)
 
 
+SchoolKey = tuple[str, str, str | None, int | None]  # raw spelling, name, district_id, network_no
+
+
+@dataclass(frozen=True, slots=True)
+class SchoolRule:
+    """How one school mention (spelling, district, network) resolves: the entity_alias rows of its
+    mentions, and the dq finding of the files that mention it when it is not in the registry."""
+
+    raw_text: str
+    name_th: str
+    district_id: str | None
+    network_no: int | None
+    school_id: str
+    canonical_name: str
+    score: float
+    method: str
+    finding: str | None = None
+
+
 @dataclass(frozen=True)
 class SchoolResult:
     schools: tuple[School, ...]
-    aliases: tuple[Alias, ...]
+    rules: tuple[SchoolRule, ...]
     reviews: tuple[ReviewPair, ...]
-    findings: tuple[tuple[str, Finding], ...]
     registry: tuple[RegistryEntry, ...]
 
 
-def resolve_schools(dumps: Sequence[ParsedDump], district_of: dict[str, str | None], reference: Reference,
-                    settings: MatchSettings, registry: Sequence[RegistryEntry] = (),
-                    overrides: Overrides = NO_OVERRIDES, run_id: str | None = None) -> SchoolResult:
-    aliases: list[Alias] = []
+def resolve_schools(mentions: Mapping[SchoolKey, int], reference: Reference, settings: MatchSettings,
+                    registry: Sequence[RegistryEntry] = (), overrides: Overrides = NO_OVERRIDES,
+                    run_id: str | None = None) -> SchoolResult:
+    """Schools of a corpus from the tally of its distinct mentions (how many documents made each)."""
+    rules: list[SchoolRule] = []
     reviews: list[ReviewPair] = []
-    findings: list[tuple[str, Finding]] = []
     found: dict[str, dict] = {}
-    unmatched: list[tuple[str, str, str | None, int | None, str]] = []  # raw, name, district, network, file
+    unmatched: list[tuple[SchoolKey, int]] = []
     pins = overrides.pins("school")
-    for dump in sorted(dumps, key=lambda d: d.source_file):
-        district_id = district_of.get(dump.source_file)
-        for raw, name, network in sorted({(s.raw, s.name_th, s.network_no) for s in dump.schools},
-                                         key=lambda t: (t[0], t[1], t[2] or 0)):
-            pinned = pins.get(normalize_thai(name)) or pins.get(normalize_thai(raw))
-            school, score, runner, runner_score = match_registry(name, district_id, reference, settings)
-            if pinned is None and school is None:
-                unmatched.append((raw, name, district_id, network, dump.source_file))
-                continue
-            sid = pinned or registry_school_id(school)  # type: ignore[arg-type]
-            canonical = school.name_th if school and not pinned else name
-            entry = found.setdefault(sid, {"name": canonical, "district": school.district_id if school
-                                           else district_id, "registry": school is not None and not pinned,
-                                           "networks": Counter()})
-            if network is not None:
-                entry["networks"][network] += 1
-            method = "pinned" if pinned else "registry_exact" if score >= 100 else "registry_fuzzy"
-            aliases.append(Alias("school", raw, sid, entry["name"], round(score, 1), method, dump.source_file))
-            close_runner = runner is not None and score - runner_score < settings.school_review_margin
-            if not pinned and score < 100 and close_runner:
-                reviews.append(ReviewPair("school", sid, canonical, registry_school_id(runner),
-                                          runner.name_th,  # type: ignore[union-attr]
-                                          round(score, 1), "merged",
-                                          f"{raw} is {score:.1f} like {canonical}, {runner_score:.1f} like "
-                                          f"{runner.name_th}"))
-    schools_unregistered, more_aliases, more_reviews, more_findings, registry_out = _cluster_unregistered(
+    for key in sorted(mentions, key=lambda k: (k[0], k[1], k[2] or "", k[3] or 0)):
+        raw, name, district_id, network = key
+        count = mentions[key]
+        pinned = pins.get(normalize_thai(name)) or pins.get(normalize_thai(raw))
+        school, score, runner, runner_score = match_registry(name, district_id, reference, settings)
+        if pinned is None and school is None:
+            unmatched.append((key, count))
+            continue
+        sid = pinned or registry_school_id(school)  # type: ignore[arg-type]
+        canonical = school.name_th if school and not pinned else name
+        entry = found.setdefault(sid, {"name": canonical, "district": school.district_id if school
+                                       else district_id, "registry": school is not None and not pinned,
+                                       "networks": Counter()})
+        if network is not None:
+            entry["networks"][network] += count
+        method = "pinned" if pinned else "registry_exact" if score >= 100 else "registry_fuzzy"
+        rules.append(SchoolRule(raw, name, district_id, network, sid, entry["name"], round(score, 1), method))
+        close_runner = runner is not None and score - runner_score < settings.school_review_margin
+        if not pinned and score < 100 and close_runner:
+            reviews.append(ReviewPair("school", sid, canonical, registry_school_id(runner),
+                                      runner.name_th,  # type: ignore[union-attr]
+                                      round(score, 1), "merged",
+                                      f"{raw} is {score:.1f} like {canonical}, {runner_score:.1f} like "
+                                      f"{runner.name_th}"))
+    schools_unregistered, more_rules, more_reviews, registry_out = _cluster_unregistered(
         unmatched, registry, settings, run_id)
     for sid, entry in schools_unregistered.items():
         found.setdefault(sid, entry)
-    aliases += more_aliases
+    rules += more_rules
     reviews += more_reviews
-    findings += more_findings
     renames = overrides.renames("school")
     schools = tuple(
         School(sid, renames.get(sid, e["name"]),
                most_frequent(e["networks"]),
                e["district"], e["registry"])
         for sid, e in sorted(found.items()))
-    return SchoolResult(schools, tuple(aliases), tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
-                        tuple(findings), tuple(registry_out))
+    return SchoolResult(schools, tuple(rules), tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
+                        tuple(registry_out))
 
 
-def _cluster_unregistered(unmatched, registry: Sequence[RegistryEntry], settings: MatchSettings,  # noqa: ANN001
-                          run_id: str | None):
+def _cluster_unregistered(unmatched: list[tuple[SchoolKey, int]], registry: Sequence[RegistryEntry],
+                          settings: MatchSettings, run_id: str | None):  # noqa: ANN202
     """Spellings of schools the registry does not know, grouped per district by similarity."""
     known = [r for r in registry if r.entity_type == "school"]
-    items = [(name, district, network, raw, file) for raw, name, district, network, file in unmatched]
-    items += [(r.canonical_name, r.district_id, None, None, None) for r in known]
+    # (name, district, network, raw, documents); a registered school has no raw spelling
+    items = [(name, district, network, raw, count) for (raw, name, district, network), count in unmatched]
+    items += [(r.canonical_name, r.district_id, None, None, 0) for r in known]
     clusters = Clusters(len(items))
     # identical (name, district, network, registered-or-not) items need no comparison: join them first
     first_of: dict[tuple, int] = {}
@@ -148,27 +163,34 @@ def _cluster_unregistered(unmatched, registry: Sequence[RegistryEntry], settings
             continue
         clusters.union(i, j)
     found: dict[str, dict] = {}
-    aliases, reviews, findings, registry_out = [], [], [], []
+    rules, reviews, registry_out = [], [], {}
     for group in clusters.groups():
         live = [items[i] for i in group if items[i][3] is not None]
         registered = sorted(known[i - len(unmatched)].canonical_id for i in group if i >= len(unmatched))
-        spellings = Counter(it[0] for it in live)
         if not live:
             continue
+        spellings: Counter[str] = Counter()
+        networks: Counter[int] = Counter()
+        for it in live:
+            spellings[it[0]] += it[4]
+            if it[2] is not None:
+                networks[it[2]] += it[4]
         name = most_frequent(spellings)
         district = live[0][1]
         sid = registered[0] if registered else stable_id("sch", name, district or "")
-        networks = Counter(it[2] for it in live if it[2] is not None)
-        found[sid] = {"name": name, "district": district, "registry": False, "networks": networks}
-        for name_i, _, _, raw, file in live:
-            aliases.append(Alias("school", raw, sid, name, round(school_score(name_i, name), 1), "not_in_registry",
-                                 file))
+        if sid in found:  # one spelling in one district, apart only by network numbers: one school
+            found[sid]["networks"].update(networks)
+        else:
+            found[sid] = {"name": name, "district": district, "registry": False, "networks": networks}
+        finding = (f"{name} matches no registry school of district {district}; kept as spelled, listed in "
+                   "entity_review")
+        for name_i, district_i, network_i, raw, _ in live:
+            rules.append(SchoolRule(raw, name_i, district_i, network_i, sid, name,
+                                    round(school_score(name_i, name), 1), "not_in_registry", finding))
         reviews.append(ReviewPair("school", sid, name, "", "", 0.0, "not_in_registry",
                                   f"spelled {', '.join(sorted(spellings))}; no registry school of district "
                                   f"{district} scores {settings.school_min_score:.0f} or more"))
-        for file in sorted({it[4] for it in live}):
-            findings.append((file, Finding("school_not_in_registry", "warning",
-                                           f"{name} matches no registry school of district {district}; "
-                                           "kept as spelled, listed in entity_review")))
-        registry_out.append(RegistryEntry("school", sid, name, None, district, tuple(sorted(spellings)), run_id))
-    return found, aliases, reviews, findings, registry_out
+        known_spellings = registry_out[sid].spellings if sid in registry_out else ()
+        registry_out[sid] = RegistryEntry("school", sid, found[sid]["name"], None, district,
+                                          tuple(sorted({*spellings, *known_spellings})), run_id)
+    return found, rules, reviews, list(registry_out.values())

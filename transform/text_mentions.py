@@ -11,8 +11,11 @@ from transform.records import SchoolMention
 _DISTRICT = re.compile(r"(?:สำนักงานเขต|ผู้อำนวยการเขต|ผอ\.\s*เขต)\s*([\u0e00-\u0e7f]{2,})")
 _NETWORK_NO = re.compile(r"เครื่?อข่าย(?:โรงเรียน)?\s*ที่\s*(\d{1,2})(?!\d)")
 _NETWORK_LIST = re.compile(r"เครื่?อข่าย\s*\(\s*(\d{1,2}(?:\s*[,/]\s*\d{1,2})*)\s*\)")
+# the school follows its network on the same line or the next, never across a blank line (a listing
+# cut short must not turn the next paragraph, 'โรงเรียนสังกัดกรุงเทพมหานครต้องมี...', into a school)
 _SCHOOL = re.compile(
-    r"เครื่?อข่าย(?:โรงเรียน)?\s*ที่\s*(\d{1,2})\s+โรงเรียน\s*([\u0e00-\u0e7f.]+(?:\s*\([^)\n]{1,40}\))?)"
+    r"เครื่?อข่าย(?:โรงเรียน)?\s*ที่\s*(\d{1,2})(?:[ \t]+|[ \t]*\n[ \t]*)"
+    r"โรงเรียน[ \t]*([\u0e00-\u0e7f.]+(?:[ \t]*\([^)\n]{1,40}\))?)"
 )
 MAX_NETWORK = 80
 

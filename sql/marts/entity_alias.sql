@@ -1,0 +1,21 @@
+-- Every raw spelling of every district, person and school in every file, with the identity it resolved
+-- to: district aliases were decided per document; people and schools by the rules of identity resolution.
+-- Not sorted (a sort of every mention would need memory in proportion to the corpus): the rows come in
+-- the staged order, file by file.
+SELECT entity_type, raw_text, canonical_id, canonical_name, score, method, source_file
+FROM (
+    SELECT entity_type, raw_text, canonical_id, canonical_name, score, method, source_file
+    FROM stg_doc_alias
+    UNION ALL
+    SELECT m.entity_type, m.raw_text, r.person_id, r.canonical_name, r.score, r.method, m.source_file
+    FROM stg_person_mention AS m
+    LEFT JOIN person_rule AS r ON r.signature_key = m.person_key AND r.name_th = m.name_th
+    UNION ALL
+    SELECT 'school', m.raw_text, r.school_id, r.canonical_name, r.score, r.method, m.source_file
+    FROM stg_school_mention AS m
+    LEFT JOIN school_rule AS r
+        ON r.raw_text = m.raw_text
+        AND r.name_th = m.name_th
+        AND r.district_id IS NOT DISTINCT FROM m.district_id
+        AND r.network_no IS NOT DISTINCT FROM m.network_no
+)
