@@ -7,7 +7,7 @@ SCHOOLNET_DASK_ADDRESS setting), as one Prefect task per batch of files on the D
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task, unmapped
@@ -25,8 +25,8 @@ def parse_batch(batch: list, config: pipeline.WorkerConfig):  # noqa: ANN201
     return pipeline.process_batch(batch, config)
 
 
-def _tasks_on_the_cluster(batches: list, config: pipeline.WorkerConfig) -> Iterator:
-    for future in parse_batch.map(batches, unmapped(config)):
+def _tasks_on_the_cluster(batches: Iterable, files: int, config: pipeline.WorkerConfig) -> Iterator:
+    for future in parse_batch.map(list(batches), unmapped(config)):
         yield future.result()
 
 

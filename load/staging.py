@@ -20,23 +20,13 @@ from transform.records import Finding, ParsedDump
 STAGED = (*STAGED_TABLES, *WORK_SCHEMAS)
 
 
-class ChunkWriter:
-    """Appends Arrow tables as numbered Parquet chunks under <root>/<table>/."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.count = 0
-
-    def write(self, tables: dict[str, pa.Table]) -> None:
-        for name, table in tables.items():
-            if table.num_rows:
-                path = self.root / name / f"chunk-{self.count:07d}.parquet"
-                path.parent.mkdir(parents=True, exist_ok=True)
-                pq.write_table(table, path, compression="snappy")
-        self.count += 1
-
-    def files(self, name: str) -> list[Path]:
-        return sorted((self.root / name).glob("chunk-*.parquet"))
+def write_chunk(root: Path, number: int, tables: dict[str, pa.Table]) -> None:
+    """Arrow tables as Parquet chunk <number> under <root>/<table>/ (numbers keep the files' order)."""
+    for name, table in tables.items():
+        if table.num_rows:
+            path = root / name / f"chunk-{number:07d}.parquet"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, path, compression="snappy")
 
 
 def new_rows() -> dict[str, Columns]:

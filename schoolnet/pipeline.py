@@ -17,7 +17,7 @@ import os
 import signal
 import sys
 from collections import Counter, deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -27,11 +27,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extract.discover import SymlinkError, decode_dump, discover_dumps, read_raw
+from extract.discover import SymlinkError, decode_dump, discover_files, read_raw
 from extract.reference import Reference, load_overrides, load_reference
 from load.assemble import RunInfo
 from load.publish import current_version, publish
-from load.staging import ChunkWriter, new_rows, stage_document
+from load.staging import new_rows, stage_document, write_chunk
 from load.tables import arrow_tables, dimension_tables, lookup_tables
 from load.warehouse import ParseCache, clean_leftovers, loaded_in_last_run, read_previous_registry
 from schoolnet.settings import MatchSettings, Settings
@@ -63,11 +63,13 @@ class Ingested:
     seen: int = 0
 
 
+Batch = tuple[int, list[str]]  # (chunk number, files named relative to the raw dir)
+
+
 @dataclass
 class BatchResult:
-    """One batch parsed by a worker: its staged rows as Arrow tables and its share of the evidence."""
+    """One batch parsed by a worker, whose rows are already staged on disk: its share of the evidence."""
 
-    tables: dict[str, pa.Table]
     evidence: Evidence
     files: Counter
     quarantined: list[tuple[str, str]]
@@ -163,6 +165,7 @@ class WorkerConfig:
     """What a worker process needs to parse batches: sent once per process pool, or with each Dask task."""
 
     raw_dir: str
+    chunks_dir: str
     reference_dir: str
     warehouse_dir: str
     match: MatchSettings
@@ -201,8 +204,9 @@ def parse_bytes(source_file: str, data: bytes) -> tuple[str, str | None, ParsedD
         return "quarantined", f"parser error: {type(exc).__name__}: {exc}", None
 
 
-def process_batch(batch: list[str], config: WorkerConfig | None = None) -> BatchResult:
-    """Read, hash, parse (or take from the parse cache) a batch of files, named relative to the raw dir.
+def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResult:
+    """Read, hash, parse (or take from the parse cache) a batch of files and stage their rows as one chunk;
+    what comes back is only the batch's evidence and tally (rows never travel between processes).
 
     A worker that has not seen `config` yet (a Dask worker) initialises itself from it."""
     if config is not None and _WORKER.get("config") != config:
@@ -214,7 +218,8 @@ def process_batch(batch: list[str], config: WorkerConfig | None = None) -> Batch
     files: Counter = Counter()
     quarantined: list[tuple[str, str]] = []
     raw_dir = Path(config.raw_dir)
-    for source_file in batch:
+    number, names = batch
+    for source_file in names:
         status, reason, sha, dump = _read_and_parse(source_file, raw_dir / source_file, config, cache)
         if dump is not None:
             district, aliases, findings = resolve_district(dump, _WORKER["reference"], config.match)  # type: ignore[arg-type]
@@ -226,7 +231,8 @@ def process_batch(batch: list[str], config: WorkerConfig | None = None) -> Batch
         files[status] += 1
         if status == "quarantined":
             quarantined.append((source_file, reason or ""))
-    return BatchResult(arrow_tables(rows), evidence, files, quarantined)
+    write_chunk(Path(config.chunks_dir), number, arrow_tables(rows))
+    return BatchResult(evidence, files, quarantined)
 
 
 def _read_and_parse(source_file: str, path: Path, config: WorkerConfig, cache: ParseCache,
@@ -253,7 +259,7 @@ def _read_and_parse(source_file: str, path: Path, config: WorkerConfig, cache: P
 
 # -- the stages --------------------------------------------------------------------------------------
 
-BatchRunner = Callable[[list[list[str]], WorkerConfig], Iterator[BatchResult]]
+BatchRunner = Callable[[Iterable[Batch], int, WorkerConfig], Iterator[BatchResult]]  # batches, files, config
 
 
 def _init_pool_worker(config: WorkerConfig, parent_pid: int) -> None:
@@ -279,8 +285,8 @@ def _main_is_importable() -> bool:
 
 def process_pool_runner(workers: int) -> BatchRunner:
     """Batches on a local process pool (in this process when there are few files or one worker)."""
-    def run(batches: list[list[str]], config: WorkerConfig):
-        if sum(len(b) for b in batches) >= PARALLEL_FROM and workers > 1 and _main_is_importable():
+    def run(batches: Iterable[Batch], files: int, config: WorkerConfig):
+        if files >= PARALLEL_FROM and workers > 1 and _main_is_importable():
             # spawn, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, initializer=_init_pool_worker,
@@ -303,23 +309,23 @@ def process_pool_runner(workers: int) -> BatchRunner:
 def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = None,
            progress: Callable[[int, int], None] | None = None, runner: BatchRunner | None = None) -> Ingested:
     """Every raw file, parsed or taken unchanged from the parse cache; its rows staged to disk."""
-    names = [name for name, _ in discover_dumps(settings.raw_dir)]
+    files = discover_files(settings.raw_dir)
     loaded_before = frozenset(file_fingerprint(f, sha) for f, sha in loaded_in_last_run(settings.warehouse_dir))
-    chunks = ChunkWriter(settings.warehouse_dir / f".chunks-{run_id or new_run_id()}")
-    size = settings.batch_size
-    batches = [names[i:i + size] for i in range(0, len(names), size)]
-    config = WorkerConfig(str(settings.raw_dir), str(settings.reference_dir), str(settings.warehouse_dir),
-                          settings.match, loaded_before, full_refresh, settings.max_file_mb << 20)
-    ingested = Ingested(chunks.root, Evidence(), seen=len(names))
+    chunks = settings.warehouse_dir / f".chunks-{run_id or new_run_id()}"
+    chunks.mkdir(parents=True, exist_ok=True)
+    config = WorkerConfig(str(settings.raw_dir), str(chunks), str(settings.reference_dir),
+                          str(settings.warehouse_dir), settings.match, loaded_before, full_refresh,
+                          settings.max_file_mb << 20)
+    ingested = Ingested(chunks, Evidence(), seen=len(files))
     report = progress or progress_bar
     done = 0
-    for result in (runner or process_pool_runner(settings.workers))(batches, config):
-        chunks.write(result.tables)
+    for result in (runner or process_pool_runner(settings.workers))(files.batches(settings.batch_size), len(files),
+                                                                    config):
         ingested.evidence.merge(result.evidence)
         ingested.files.update(result.files)
         ingested.quarantined.extend(result.quarantined)
         done += sum(result.files.values())
-        report(done, len(names))
+        report(done, len(files))
     return ingested
 
 
