@@ -33,13 +33,6 @@ class DecodedDump:
     error: str | None  # why the bytes are not text, when they are not
 
 
-def discover_dumps(raw_dir: Path) -> list[tuple[str, Path]]:
-    """(name relative to raw_dir, path) of every regular file under raw_dir, hidden ones skipped, sorted."""
-    if not raw_dir.is_dir():
-        raise ExtractError(f"raw dir {raw_dir} does not exist or is not a folder")
-    return sorted((path.relative_to(raw_dir).as_posix(), path) for path in _walk(raw_dir))
-
-
 class FileList:
     """The sorted names of the raw files held in one string, served in batches. The listing's small
     objects (a Path and a name per file) are all freed at once instead of each name pinning a block of
@@ -73,18 +66,29 @@ class FileList:
 
 
 def discover_files(raw_dir: Path) -> FileList:
-    """discover_dumps as a FileList."""
-    return FileList(name for name, _ in discover_dumps(raw_dir))
+    """The name (relative to raw_dir, '/'-separated) of every regular file and symbolic link under raw_dir,
+    hidden ones skipped, sorted. Names only: a Path per file would cost ~1 KB each at the listing's peak."""
+    if not raw_dir.is_dir():
+        raise ExtractError(f"raw dir {raw_dir} does not exist or is not a folder")
+    return FileList(_walk(str(raw_dir)))
 
 
-def _walk(root: Path) -> Iterator[Path]:
-    """Regular files and symbolic links (which are reported, never followed); hidden names are skipped."""
-    for path in root.rglob("*"):
-        rel = path.relative_to(root)
-        if any(part.startswith(".") for part in rel.parts):
-            continue
-        if path.is_symlink() or path.is_file():
-            yield path
+def _walk(folder: str, prefix: str = "") -> Iterator[str]:
+    """Regular files and symbolic links (which are reported, never followed); hidden names are skipped,
+    and so is a subfolder that cannot be listed."""
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return
+    with entries:
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            name = prefix + entry.name
+            if entry.is_symlink() or entry.is_file(follow_symlinks=False):
+                yield name
+            elif entry.is_dir(follow_symlinks=False):
+                yield from _walk(entry.path, name + "/")
 
 
 def read_raw(source_file: str, path: Path, max_bytes: int) -> tuple[RawFile, bytes | None]:

@@ -97,7 +97,8 @@ def _stage_view(con, name: str, files: list[Path]) -> None:  # noqa: ANN001 - a 
 def _view(con, name: str, files: list[Path], schema: pa.Schema) -> None:  # noqa: ANN001
     if files:
         listed = ", ".join(literal(str(f)) for f in files)
-        execute(con, f"view {name}", f"CREATE TEMP VIEW {identifier(name)} AS SELECT * FROM read_parquet([{listed}])")
+        execute(con, f"view {name}", f"CREATE TEMP VIEW {identifier(name)} AS SELECT * FROM "
+                                     f"read_parquet([{listed}], hive_partitioning = false)")
     else:
         con.register(identifier(name), schema.empty_table())
 

@@ -154,3 +154,13 @@ def test_raw_dir_with_a_sql_fragment_in_its_path(tmp_path):
     s = settings_for(raw, tmp_path / "wh")
     summary = run_once(s)
     assert summary.files["loaded"] == 3 and q(s, "SELECT count(*) FROM dim_project")[0][0] == 3
+
+
+def test_warehouse_path_that_looks_like_a_partition(tmp_path):
+    """'key=value' folders above the warehouse must not become columns of any table."""
+    raw = tmp_path / "raw"
+    shutil.copytree(SAMPLE_RAW, raw)
+    s = settings_for(raw, tmp_path / "year=2564" / "wh")
+    summary = run_once(s)
+    assert summary.files["loaded"] == 3 and q(s, "SELECT count(*) FROM dim_project")[0][0] == 3
+    assert "year" not in {c for (c,) in q(s, "SELECT column_name FROM information_schema.columns")}
