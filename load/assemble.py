@@ -23,7 +23,7 @@ from load.duck import connect, execute, identifier, literal, sql_file
 from load.tables import FACT_TABLES, LOOKUP_SCHEMAS, MART_TABLES, SCHEMAS, STAGED_TABLES, WORK_SCHEMAS
 
 MEMORY_LIMIT = "128MB"
-STAGING_STEPS = ("project_source", "loaded_files", "person_of")  # sql/staging/<step>.sql, in this order
+STAGING_STEPS = ("project_source", "loaded_files", "person_of", "school_mention_resolved")  # sql/staging/<step>.sql
 # facts are sorted; the audit tables keep the chunks' order, which is the sorted order of the files
 ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no"}
 

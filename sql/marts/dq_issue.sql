@@ -7,14 +7,9 @@ WITH chosen AS (
     SELECT source_file, project_key FROM project_source WHERE source_rank = 1
 ),
 school_findings AS (
-    SELECT DISTINCT m.source_file, r.school_id, r.finding
-    FROM stg_school_mention AS m
-    JOIN school_rule AS r
-        ON r.raw_text = m.raw_text
-        AND r.name_th = m.name_th
-        AND r.district_id IS NOT DISTINCT FROM m.district_id
-        AND r.network_no IS NOT DISTINCT FROM m.network_no
-    WHERE r.finding IS NOT NULL
+    SELECT DISTINCT source_file, school_id, finding
+    FROM school_mention_resolved
+    WHERE finding IS NOT NULL
 ),
 network_placements AS (
     SELECT DISTINCT source_file, district_id, network_no

@@ -11,11 +11,6 @@ FROM (
     FROM stg_person_mention AS m
     LEFT JOIN person_rule AS r ON r.signature_key = m.person_key AND r.name_th = m.name_th
     UNION ALL
-    SELECT 'school', m.raw_text, r.school_id, r.canonical_name, r.score, r.method, m.source_file
-    FROM stg_school_mention AS m
-    LEFT JOIN school_rule AS r
-        ON r.raw_text = m.raw_text
-        AND r.name_th = m.name_th
-        AND r.district_id IS NOT DISTINCT FROM m.district_id
-        AND r.network_no IS NOT DISTINCT FROM m.network_no
+    SELECT 'school', raw_text, school_id, canonical_name, score, method, source_file
+    FROM school_mention_resolved
 )
