@@ -54,7 +54,6 @@ class FileList:
             yield number, batch
             number += 1
 
-
     def _each(self) -> Iterator[str]:
         if not self.count:
             return

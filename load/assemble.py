@@ -40,7 +40,7 @@ class RunInfo:
     fiscal_year: int | None = None
 
 
-def assemble(version: Path, chunks_dir: Path | None, lookups: dict[str, pa.Table], previous: Path | None,
+def assemble(version: Path, chunks_dir: Path, lookups: dict[str, pa.Table], previous: Path | None,
              run: RunInfo) -> Counter[str]:
     """Write every staged and mart table of a new version; returns this run's dq findings by check name."""
     scratch = version / ".assembly"
@@ -51,7 +51,7 @@ def assemble(version: Path, chunks_dir: Path | None, lookups: dict[str, pa.Table
         execute(con, "memory limit", f"SET memory_limit = {literal(MEMORY_LIMIT)}")
         execute(con, "spill folder", f"SET temp_directory = {literal(str(scratch / 'spill'))}")
         for name in (*STAGED_TABLES, *WORK_SCHEMAS):
-            _stage_view(con, name, sorted((chunks_dir / name).glob("chunk-*.parquet")) if chunks_dir else [])
+            _stage_view(con, name, sorted((chunks_dir / name).glob("chunk-*.parquet")))
         for name, table in lookups.items():  # as tables of the database, whose sizes the planner knows
             con.register("lookup", table.cast(LOOKUP_SCHEMAS[name]))
             execute(con, f"lookup {name}", f"CREATE TABLE {identifier(name)} AS SELECT * FROM lookup")

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from load.assemble import RunInfo, assemble
 from load.duck import connect, execute, identifier, literal, sql_file
-from load.tables import FACT_TABLES, LOOKUP_SCHEMAS, MART_TABLES, SCHEMAS, STAGED_TABLES
+from load.tables import FACT_TABLES, MART_TABLES, SCHEMAS, STAGED_TABLES
 from schoolnet.settings import SQL_DIR
 
 DUCKDB_FILE = "warehouse.duckdb"
@@ -45,8 +45,8 @@ def current_version(warehouse_dir: Path) -> Path | None:
     return link.resolve() if link.is_symlink() and link.exists() else None
 
 
-def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chunks_dir: Path | None = None,
-            lookups: dict[str, pa.Table] | None = None) -> tuple[list[CheckFailure], Counter[str]]:
+def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chunks_dir: Path,
+            lookups: dict[str, pa.Table]) -> tuple[list[CheckFailure], Counter[str]]:
     """Build a new version, run the SQL checks on it, make it current, refresh the DuckDB file.
 
     `tables` are written as they are; the staged chunks and the identity lookups become the facts and the
@@ -59,7 +59,7 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chun
     shutil.rmtree(version, ignore_errors=True)
     for name, table in tables.items():
         _write_parquet(table, version / identifier(name) / "part-0.parquet")
-    findings = assemble(version, chunks_dir, lookups or empty_lookups(), previous, run)
+    findings = assemble(version, chunks_dir, lookups, previous, run)
     if run.fiscal_year is not None and previous is not None:
         _link_other_years(previous, version, run.fiscal_year)
     names = sorted({*tables, *STAGED_TABLES, *MART_TABLES})
@@ -74,13 +74,8 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chun
     _switch_current(warehouse_dir, version)
     write_duckdb(warehouse_dir, names, run.run_id)
     prune_versions(warehouse_dir)
-    if chunks_dir is not None:
-        shutil.rmtree(chunks_dir, ignore_errors=True)
+    shutil.rmtree(chunks_dir, ignore_errors=True)
     return failures, findings
-
-
-def empty_lookups() -> dict[str, pa.Table]:
-    return {name: schema.empty_table() for name, schema in LOOKUP_SCHEMAS.items()}
 
 
 def _link_other_years(previous: Path, version: Path, fiscal_year: int) -> None:

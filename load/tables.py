@@ -122,10 +122,6 @@ class Columns:
         for column, values in self.data.items():
             values.append(row.get(column))
 
-    def extend(self, other: Columns) -> None:
-        for column, values in self.data.items():
-            values.extend(other.data[column])
-
     def __len__(self) -> int:
         return len(next(iter(self.data.values())))
 
