@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench fuzz venv clean
+.PHONY: run test lint bench fuzz venv clean serve
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ venv: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/schoolnet run --raw-dir data/raw --warehouse-dir data/warehouse
+
+# the nightly deployment with its Prefect API (deploy/prefect.env), until Ctrl-C or SIGTERM
+serve: $(STAMP)
+	$(BIN)/schoolnet serve --with-server
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Annotated
 
 from prefect import flow, get_run_logger, task, unmapped
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
+from prefect.states import Failed, State
+from pydantic import Field
 
 from schoolnet import pipeline
 from schoolnet.settings import Settings
-from transform.normalize import fiscal_year_from_user
+from transform.normalize import BE_OFFSET, FISCAL_YEAR_BE_MAX, FISCAL_YEAR_BE_MIN, fiscal_year_from_user
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
@@ -62,21 +65,37 @@ def _on_dask() -> bool:
     return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
 
 
+# BE 2500-2643 or CE 1957-2100 (transform.normalize.fiscal_year_from_user): the deployment's parameter
+# schema says so, so the API refuses `--param fiscal_year=1800` before a run is even created
+FiscalYear = Annotated[int, Field(ge=FISCAL_YEAR_BE_MIN, le=FISCAL_YEAR_BE_MAX)] | Annotated[
+    int, Field(ge=FISCAL_YEAR_BE_MIN - BE_OFFSET, le=FISCAL_YEAR_BE_MAX - BE_OFFSET)] | None
+
+
 @flow(name="schoolnet-etl", log_prints=True, **({"task_runner": r} if (r := default_task_runner()) else {}))
-def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fiscal_year: int | None = None,
-             full_refresh: bool = False) -> pipeline.RunSummary:
-    """One ETL run. fiscal_year (BE 2564 or CE 2021) rebuilds only that year's fact partitions."""
+def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fiscal_year: FiscalYear = None,
+             full_refresh: bool = False) -> pipeline.RunSummary | State:
+    """One ETL run.
+
+    Args:
+        raw_dir: folder of raw dumps (default: the settings', data/raw)
+        warehouse_dir: warehouse folder (default: the settings', data/warehouse)
+        fiscal_year: rebuild only this fiscal year's fact partitions: BE (2564) or CE year-ending (2021)
+        full_refresh: parse every file again instead of reusing unchanged files' previous parse
+    """
     settings = Settings.from_env(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
     year = fiscal_year_from_user(fiscal_year) if fiscal_year is not None else None
     run_id = pipeline.new_run_id()
     logger = get_run_logger()
-    with pipeline.warehouse_lock(Path(settings.warehouse_dir)):
-        if _on_dask():
-            ingested = pipeline.ingest(settings, full_refresh, run_id, runner=_tasks_on_the_cluster)
-        else:
-            ingested = extract_and_parse(settings, full_refresh, run_id)
-        resolved = resolve_entities(ingested, settings, run_id)
-        summary = load_warehouse(ingested, resolved, settings, run_id, year)
+    try:
+        with pipeline.warehouse_lock(Path(settings.warehouse_dir)):
+            if _on_dask():
+                ingested = pipeline.ingest(settings, full_refresh, run_id, runner=_tasks_on_the_cluster)
+            else:
+                ingested = extract_and_parse(settings, full_refresh, run_id)
+            resolved = resolve_entities(ingested, settings, run_id)
+            summary = load_warehouse(ingested, resolved, settings, run_id, year)
+    except pipeline.RunLockedError as exc:  # one line in the run's log, not a traceback
+        return Failed(message=str(exc))
     logger.info(summary.as_text())
     publish_artifacts(summary)
     return summary

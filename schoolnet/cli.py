@@ -16,7 +16,9 @@ def _fiscal_year(text: str) -> int:
     try:
         return fiscal_year_from_user(int(text))
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fiscal year (BE like 2564 or CE like 2021)") from exc
+        why = str(exc) if text.strip().lstrip("-").isdigit() else f"{text!r} is not a fiscal year (BE like 2564 " \
+            "or CE like 2021)"
+        raise argparse.ArgumentTypeError(why) from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,13 +56,31 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
     serve = sub.add_parser(
         "serve", help="register and serve the nightly deployment",
-        description="Register the 'schoolnet-etl/nightly' deployment (cron, Asia/Bangkok) with the Prefect API "
-                    "named by PREFECT_API_URL and serve its runs until stopped. Ad-hoc run for one fiscal year: "
-                    "prefect deployment run 'schoolnet-etl/nightly' --param fiscal_year=2564",
+        description="Register the 'schoolnet-etl/nightly' deployment (cron 0 2 * * *, Asia/Bangkok) with the Prefect "
+                    "API and run its scheduled and ad-hoc runs until stopped. Prefect settings come from "
+                    "deploy/prefect.env (or $SCHOOLNET_PREFECT_ENV; variables already set win). SIGTERM or Ctrl-C "
+                    "cancels the run in flight (it ends Cancelled, its concurrency slot is freed) and pauses the "
+                    "schedule until serve starts again. Ad-hoc run for one fiscal year: "
+                    "schoolnet trigger --fiscal-year 2564",
     )
-    serve.add_argument("--raw-dir", default=None, help="raw dir for the deployment's runs (default: settings)")
-    serve.add_argument("--warehouse-dir", default=None, help="warehouse dir for the deployment's runs")
+    serve.add_argument("--raw-dir", type=Path, default=None,
+                       help="raw dir for the deployment's runs (default: data/raw, or $SCHOOLNET_RAW_DIR)")
+    serve.add_argument("--warehouse-dir", type=Path, default=None,
+                       help="warehouse dir for the deployment's runs (default: data/warehouse)")
     serve.add_argument("--cron", default=None, help="cron schedule in Asia/Bangkok time (default: 0 2 * * *)")
+    serve.add_argument("--with-server", action="store_true",
+                       help="start the Prefect API (prefect server start) when none answers at PREFECT_API_URL, "
+                            "and stop it with serve (make serve does this)")
+    trigger = sub.add_parser(
+        "trigger", help="start an ad-hoc run of the served deployment",
+        description="Create a run of 'schoolnet-etl/nightly' on the Prefect API of deploy/prefect.env; the process "
+                    "that serves the deployment runs it (after the run in flight, if any: one run at a time).",
+    )
+    trigger.add_argument("--fiscal-year", type=_fiscal_year, default=None,
+                         help="rebuild only this fiscal year: BE (2564) or CE year-ending (2021)")
+    trigger.add_argument("--full-refresh", action="store_true", help="parse every file again")
+    trigger.add_argument("--wait", action="store_true",
+                         help="wait for the run to end; exit 0 when it completed, 1 otherwise")
     query = sub.add_parser(
         "query", help="run SQL on the warehouse (read-only)",
         description="Run one SQL statement read-only on warehouse.duckdb and print the result. "
@@ -85,11 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "query":
         return _query(args)
     if args.command == "serve":
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        from flows.deploy import NIGHTLY_CRON, serve
-
-        serve(args.raw_dir, args.warehouse_dir, args.cron or NIGHTLY_CRON)
-        return 0
+        return _serve(args)
+    if args.command == "trigger":
+        return _trigger(args)
     if args.command == "docs":
         from schoolnet.analyst import data_dictionary
 
@@ -138,24 +156,85 @@ def _run(args: argparse.Namespace) -> int:
         print(f"schoolnet: raw dir {settings.raw_dir} does not exist", file=sys.stderr)
         return 2
     try:
-        if args.no_prefect:
-            summary = pipeline.run_once(settings, args.fiscal_year, args.full_refresh)
-        else:
-            os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-            os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-            from flows.etl import etl_flow, run_on_dask
-
-            parameters = dict(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                              fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
-            if args.dask_address:
-                summary = run_on_dask(args.dask_address, **parameters)
-            else:
-                summary = etl_flow(**parameters)
+        # the lock first: a busy warehouse is one line and exit 3, before Prefect prints anything
+        with pipeline.warehouse_lock(settings.warehouse_dir):
+            summary = _run_locked(args, settings)
     except pipeline.RunLockedError as exc:
         print(f"schoolnet: {exc}", file=sys.stderr)
         return 3
     print(summary.as_text())
     return 0
+
+
+def _run_locked(args: argparse.Namespace, settings: Settings):  # noqa: ANN202 - a pipeline.RunSummary
+    from schoolnet import pipeline
+
+    if args.no_prefect:
+        return pipeline.run_once(settings, args.fiscal_year, args.full_refresh)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.etl import etl_flow, run_on_dask
+
+    parameters = dict(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                      fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+    if args.dask_address:
+        return run_on_dask(args.dask_address, **parameters)
+    return etl_flow(**parameters)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from schoolnet.prefect_env import PrefectEnvError, load_prefect_env, prefect_server, require_api
+
+    try:
+        settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
+        if not settings.raw_dir.is_dir():
+            raise SettingsError(f"raw dir {settings.raw_dir} does not exist")
+        load_prefect_env()
+        from flows.deploy import NIGHTLY_CRON, nightly_deployment
+        from flows.serve import run
+
+        deployment = nightly_deployment(settings.raw_dir, settings.warehouse_dir, args.cron or NIGHTLY_CRON)
+        if args.with_server:
+            with prefect_server():
+                run(deployment)
+        else:
+            require_api()
+            run(deployment)
+    except (SettingsError, PrefectEnvError) as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # the cron expression
+        print(f"schoolnet: --cron {args.cron!r}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _trigger(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from schoolnet.prefect_env import PrefectEnvError, load_prefect_env, require_api
+
+    try:
+        load_prefect_env()
+        url = require_api()
+        from prefect.exceptions import ObjectNotFound
+
+        from flows.deploy import FULL_NAME, trigger, wait_for
+
+        try:
+            run = asyncio.run(trigger(args.fiscal_year, args.full_refresh))
+        except ObjectNotFound:
+            raise PrefectEnvError(f"no deployment {FULL_NAME} at {url}: start `schoolnet serve` first") from None
+    except PrefectEnvError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    print(f"created flow run {run.name} ({run.id}): {url.removesuffix('/api')}/runs/flow-run/{run.id}")
+    if not args.wait:
+        return 0
+    final = asyncio.run(wait_for(run.id))
+    print(f"flow run {final.name} ended {final.state.name if final.state else 'unknown'}"
+          + (f": {final.state.message}" if final.state and final.state.message else ""))
+    return 0 if final.state and final.state.is_completed() else 1
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from extract.discover import SymlinkError, decode_dump, discover_files, read_raw
@@ -86,6 +87,14 @@ class RunSummary:
     rows: dict[str, int] = field(default_factory=dict)
     findings: Counter = field(default_factory=Counter)
     check_failures: int = 0
+    fiscal_year_projects: int | None = None  # projects of the re-run fiscal year (None: a full run)
+
+    @property
+    def year_note(self) -> str | None:
+        """What a re-run of one fiscal year with nothing in it must say (it rebuilds no partition)."""
+        if self.fiscal_year is not None and not self.fiscal_year_projects:
+            return f"no documents for fiscal year {self.fiscal_year}: nothing to rebuild, other years unchanged"
+        return None
 
     def file_table(self) -> list[dict[str, object]]:
         return [{"status": k, "files": self.files.get(k, 0)} for k in ("loaded", "unchanged", "quarantined")]
@@ -99,6 +108,8 @@ class RunSummary:
         lines += [f"| {r['status']} | {r['files']} |" for r in self.file_table()]
         if self.quarantined:
             lines += ["", "## Quarantined", ""] + [f"- `{name}`: {reason}" for name, reason in self.quarantined]
+        if self.year_note:
+            lines += ["", f"**{self.year_note}**"]
         lines += ["", "## Rows per table", "", "| table | rows |", "|---|---|"]
         lines += [f"| {t} | {n} |" for t, n in sorted(self.rows.items())]
         lines += ["", "## Data-quality findings", ""]
@@ -116,6 +127,8 @@ class RunSummary:
             "  files: " + ", ".join(f"{k} {self.files.get(k, 0)}" for k in ("loaded", "unchanged", "quarantined")),
         ]
         lines += [f"  quarantined {name}: {reason}" for name, reason in self.quarantined]
+        if self.year_note:
+            lines.append(f"  {self.year_note}")
         lines.append("  rows: " + ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())))
         if self.findings:
             lines.append("  data-quality findings: " + ", ".join(f"{k} {v}" for k, v in sorted(self.findings.items())))
@@ -141,20 +154,32 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + f"-{os.getpid()}"
 
 
+_HELD_LOCKS: set[str] = set()  # warehouse dirs whose lock this process holds
+
+
 @contextmanager
 def warehouse_lock(warehouse_dir: Path) -> Iterator[None]:
     """One run at a time per warehouse; a second run stops at once with a clear message. Whatever an
-    interrupted run left aside is removed once the lock is held."""
+    interrupted run left aside is removed once the lock is held.
+
+    Re-entrant within a process: the CLI takes the lock before Prefect starts (a busy warehouse is then
+    one line, with no Prefect output before it), and the flow it calls takes it again."""
     warehouse_dir.mkdir(parents=True, exist_ok=True)
+    key = str(warehouse_dir.resolve())
+    if key in _HELD_LOCKS:
+        yield
+        return
     with (warehouse_dir / ".run.lock").open("w") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise RunLockedError(f"another schoolnet run is writing {warehouse_dir}; try again when it ends") from exc
+        _HELD_LOCKS.add(key)
         try:
             clean_leftovers(warehouse_dir)
             yield
         finally:
+            _HELD_LOCKS.discard(key)
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
@@ -350,7 +375,18 @@ def load(ingested: Ingested, resolution: Resolution, reference: Reference, setti
     summary.rows = count_published_rows(settings.warehouse_dir)
     summary.findings = findings
     summary.check_failures = sum(f.severity == "error" for f in failures)
+    if fiscal_year is not None:
+        summary.fiscal_year_projects = projects_in_year(settings.warehouse_dir, fiscal_year)
     return summary
+
+
+def projects_in_year(warehouse_dir: Path, fiscal_year: int) -> int:
+    """dim_project rows of one fiscal year in the current version."""
+    version = current_version(warehouse_dir)
+    if version is None:
+        return 0
+    years = pq.read_table(version / "dim_project", columns=["fiscal_year"]).column("fiscal_year")
+    return pc.sum(pc.equal(years, fiscal_year)).as_py() or 0
 
 
 def count_published_rows(warehouse_dir: Path) -> dict[str, int]:

@@ -40,8 +40,22 @@ def reference():
 
 
 @pytest.fixture(scope="session")
-def prefect_harness():
-    from prefect.testing.utilities import prefect_test_harness
+def prefect_server(tmp_path_factory):
+    """One real Prefect server (`prefect server start`, its scheduler included) for every flow test; the
+    in-process flow runs of the tests and the processes they start (serve, trigger) all talk to it."""
+    from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    from tests.prefect_server import start_server
+
+    server = start_server(tmp_path_factory.mktemp("prefect-home"))
+    previous = os.environ.get("PREFECT_API_URL")
+    os.environ["PREFECT_API_URL"] = server.url
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: server.url}):
+            yield server
+    finally:
+        if previous is None:
+            os.environ.pop("PREFECT_API_URL", None)
+        else:
+            os.environ["PREFECT_API_URL"] = previous
+        server.stop()

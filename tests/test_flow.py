@@ -18,7 +18,7 @@ def _raw_copy(tmp_path):
 
 
 @pytest.mark.flow
-def test_flow_builds_the_warehouse(prefect_harness, tmp_path, monkeypatch):
+def test_flow_builds_the_warehouse(prefect_server, tmp_path, monkeypatch):
     from flows.etl import etl_flow
 
     raw = _raw_copy(tmp_path)
@@ -32,7 +32,7 @@ def test_flow_builds_the_warehouse(prefect_harness, tmp_path, monkeypatch):
 
 
 @pytest.mark.flow
-def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_harness, tmp_path, monkeypatch):
+def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_server, tmp_path, monkeypatch):
     from flows.etl import run_on_dask
 
     raw = _raw_copy(tmp_path)
@@ -48,7 +48,7 @@ def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_harness,
 
 
 @pytest.mark.flow
-def test_flow_publishes_the_run_summary_as_artifacts(prefect_harness, tmp_path):
+def test_flow_publishes_the_run_summary_as_artifacts(prefect_server, tmp_path):
     import asyncio
 
     from prefect.client.orchestration import get_client

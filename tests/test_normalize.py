@@ -85,9 +85,15 @@ def test_fiscal_year_from_user(given_year, be):
     assert fiscal_year_from_user(given_year) == be
 
 
-def test_fiscal_year_from_user_rejects_nonsense():
-    with pytest.raises(ValueError):
-        fiscal_year_from_user(64)
+@pytest.mark.parametrize("given_year, be", [(2500, 2500), (1957, 2500), (2643, 2643), (2100, 2643), (1999, 2542)])
+def test_fiscal_year_from_user_range_ends(given_year, be):
+    assert fiscal_year_from_user(given_year) == be
+
+
+@pytest.mark.parametrize("nonsense", [64, 1800, 1956, 2101, 2499, 2644, 25640])
+def test_fiscal_year_from_user_rejects_nonsense(nonsense):
+    with pytest.raises(ValueError, match="not a fiscal year"):
+        fiscal_year_from_user(nonsense)
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -144,10 +144,20 @@ def test_fiscal_year_rerun_leaves_other_years_untouched(seed_warehouse):
 
 
 def test_second_run_at_once_stops_with_a_clear_message(seed_warehouse):
+    import fcntl
+
     settings, _ = seed_warehouse
-    with warehouse_lock(settings.warehouse_dir):
+    with (settings.warehouse_dir / ".run.lock").open("w") as other_run:  # as another process holds it
+        fcntl.flock(other_run, fcntl.LOCK_EX)
         with pytest.raises(RunLockedError, match="another schoolnet run"):
             run_once(settings)
+
+
+def test_the_lock_is_reentrant_within_one_process(seed_warehouse):
+    """The CLI takes the lock before the flow starts; the flow it calls takes it again."""
+    settings, _ = seed_warehouse
+    with warehouse_lock(settings.warehouse_dir):
+        assert run_once(settings).files["unchanged"] == 5
 
 
 def test_shipped_sample_runs(tmp_path):

@@ -173,13 +173,20 @@ def fiscal_year_of(day: date) -> int:
     return day.year + BE_OFFSET + (1 if day.month >= 10 else 0)
 
 
+# The fiscal years a user may ask for: BE 2500-2643 (CE fiscal years 1957-2100). Anything else is a typo
+# (1800, 64, 25640), refused before a run starts, by the CLI and by the deployment's parameter schema.
+FISCAL_YEAR_BE_MIN, FISCAL_YEAR_BE_MAX = 2500, 2643
+
+
 def fiscal_year_from_user(year: int) -> int:
-    """A fiscal year as users type it, BE (2564) or CE fiscal-year-ending (2021), -> BE."""
-    if year >= 2400:
-        return year
-    if 1900 <= year < 2400:
-        return year + BE_OFFSET
-    raise ValueError(f"not a fiscal year: {year}")
+    """A fiscal year as users type it, BE (2564) or CE fiscal-year-ending (2021), -> BE.
+
+    Raises ValueError outside BE 2500-2643 / CE 1957-2100."""
+    be = year if year >= FISCAL_YEAR_BE_MIN else year + BE_OFFSET
+    if FISCAL_YEAR_BE_MIN <= be <= FISCAL_YEAR_BE_MAX:
+        return be
+    raise ValueError(f"{year} is not a fiscal year: give BE {FISCAL_YEAR_BE_MIN}-{FISCAL_YEAR_BE_MAX} (e.g. 2564) "
+                     f"or CE {FISCAL_YEAR_BE_MIN - BE_OFFSET}-{FISCAL_YEAR_BE_MAX - BE_OFFSET} (e.g. 2021)")
 
 
 def first_of_month(day: date) -> date:

@@ -1,0 +1,77 @@
+"""A real Prefect server for the tests (`prefect server start`, every service on, the scheduler included),
+started once per session on 127.0.0.1 in a temporary PREFECT_HOME, with the settings operators use
+(deploy/prefect.env) except the address and home."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from schoolnet.prefect_env import DEFAULT_ENV_FILE, read_env_file
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class PrefectServer:
+    url: str
+    home: Path
+    log: Path
+    env: dict[str, str]
+    process: subprocess.Popen
+
+    def log_errors(self) -> list[str]:
+        """Lines of the server's log at ERROR level or with a traceback."""
+        text = self.log.read_text(encoding="utf-8", errors="replace")
+        return [ln for ln in text.splitlines() if "| ERROR" in ln or " ERROR " in ln or "Traceback" in ln]
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(home: Path, timeout_s: float = 120) -> PrefectServer:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {**os.environ, **read_env_file(DEFAULT_ENV_FILE), "PREFECT_HOME": str(home), "PREFECT_API_URL": url,
+           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+           "PREFECT_LOGGING_LEVEL": "INFO"}  # as operators see it (the test session itself runs at WARNING)
+    log = home / "server.log"
+    with log.open("wb") as fh:
+        process = subprocess.Popen([str(BIN / "prefect"), "server", "start"], env=env, stdout=fh,
+                                   stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"prefect server exited {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return PrefectServer(url, home, log, env, process)
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    process.kill()
+    raise RuntimeError(f"prefect server did not answer within {timeout_s} s:\n{log.read_text()[-3000:]}")
+
+
+def run_async(coroutine):  # noqa: ANN001, ANN201 - a small bridge for the tests
+    return asyncio.run(coroutine)
