@@ -3,32 +3,10 @@
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from pathlib import Path
 
-from transform.identity import OVERRIDE_ACTIONS, Override, Overrides
-from transform.normalize import normalize_thai
-
-
-@dataclass(frozen=True)
-class District:
-    district_id: str  # 4-digit BMA code, e.g. '5021'
-    name_th: str
-    name_en: str
-
-
-@dataclass(frozen=True)
-class RegistrySchool:
-    name_th: str  # without the word โรงเรียน
-    short_th: str | None
-    district_id: str
-
-
-@dataclass(frozen=True)
-class Reference:
-    districts: tuple[District, ...]
-    schools: tuple[RegistrySchool, ...]
-    reference_dir: str
+from common.records import OVERRIDE_ACTIONS, District, Override, Overrides, Reference, RegistrySchool
+from common.text import normalize_thai
 
 
 class ReferenceError(FileNotFoundError):

@@ -18,9 +18,9 @@ from prefect.context import FlowRunContext
 from prefect.states import Failed, State
 from pydantic import Field
 
+from common.settings import Settings
 from schoolnet import pipeline
-from schoolnet.settings import Settings
-from transform.normalize import BE_OFFSET, FISCAL_YEAR_BE_MAX, FISCAL_YEAR_BE_MIN, fiscal_year_from_user
+from transform.values import BE_OFFSET, FISCAL_YEAR_BE_MAX, FISCAL_YEAR_BE_MIN, fiscal_year_from_user
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
@@ -65,7 +65,7 @@ def _on_dask() -> bool:
     return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
 
 
-# BE 2500-2643 or CE 1957-2100 (transform.normalize.fiscal_year_from_user): the deployment's parameter
+# BE 2500-2643 or CE 1957-2100 (transform.values.fiscal_year_from_user): the deployment's parameter
 # schema says so, so the API refuses `--param fiscal_year=1800` before a run is even created
 FiscalYear = Annotated[int, Field(ge=FISCAL_YEAR_BE_MIN, le=FISCAL_YEAR_BE_MAX)] | Annotated[
     int, Field(ge=FISCAL_YEAR_BE_MIN - BE_OFFSET, le=FISCAL_YEAR_BE_MAX - BE_OFFSET)] | None

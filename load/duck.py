@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from schoolnet.settings import SQL_DIR
+from common.settings import SQL_DIR
 
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from common.settings import SQL_DIR
 from load.assemble import RunInfo, assemble
 from load.duck import connect, execute, identifier, literal, sql_file
 from load.tables import FACT_TABLES, MART_TABLES, SCHEMAS, STAGED_TABLES
-from schoolnet.settings import SQL_DIR
 
 DUCKDB_FILE = "warehouse.duckdb"
 VERSIONS = "versions"

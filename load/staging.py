@@ -10,12 +10,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from extract.reference import District
+from common.records import District, Finding, ParsedDump
+from common.text import normalize_thai
 from load.tables import STAGED_TABLES, WORK_SCHEMAS, Columns
 from transform.identity import Alias, stable_id
-from transform.normalize import normalize_thai
 from transform.persons import PersonNode
-from transform.records import Finding, ParsedDump
 
 STAGED = (*STAGED_TABLES, *WORK_SCHEMAS)
 

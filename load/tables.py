@@ -6,7 +6,7 @@ from dataclasses import fields
 
 import pyarrow as pa
 
-from extract.reference import Reference
+from common.records import Reference
 from transform.entities import Resolution
 
 MONEY = pa.decimal128(18, 2)

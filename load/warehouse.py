@@ -12,11 +12,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from common.records import ParsedDump
 from load.duck import connect, execute, literal
 from load.publish import CURRENT, DUCKDB_FILE, prune_versions
 from load.tables import SCHEMAS
 from transform.identity import RegistryEntry
-from transform.records import ParsedDump
 
 STATE_DIR = "_state"
 PARSER_VERSION = "3"  # bump when a parser change must invalidate cached parses

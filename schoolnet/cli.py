@@ -7,11 +7,11 @@ import os
 import sys
 from pathlib import Path
 
-from schoolnet.settings import Settings, SettingsError
+from common.settings import Settings, SettingsError
 
 
 def _fiscal_year(text: str) -> int:
-    from transform.normalize import fiscal_year_from_user
+    from transform.values import fiscal_year_from_user
 
     try:
         return fiscal_year_from_user(int(text))

@@ -28,19 +28,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from common.records import DumpParseError, ParsedDump, Reference
+from common.settings import MatchSettings, Settings
 from extract.discover import SymlinkError, decode_dump, discover_files, read_raw
-from extract.reference import Reference, load_overrides, load_reference
+from extract.reference import load_overrides, load_reference
 from load.assemble import RunInfo
 from load.publish import current_version, publish
 from load.staging import new_rows, stage_document, write_chunk
 from load.tables import arrow_tables, dimension_tables, lookup_tables
 from load.warehouse import ParseCache, clean_leftovers, loaded_in_last_run, read_previous_registry
-from schoolnet.settings import MatchSettings, Settings
 from transform.districts import resolve_district
 from transform.entities import Evidence, Resolution, person_pins, resolve_entities
 from transform.parse import parse
 from transform.people import title_book
-from transform.records import DumpParseError, ParsedDump
 
 # Arrow's default pool keeps freed memory for reuse; the system allocator gives it back (measured:
 # peak RSS at 20,000 documents 571 -> 521 MB)

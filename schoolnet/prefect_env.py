@@ -19,7 +19,8 @@ from pathlib import Path
 
 import httpx
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from common.settings import PROJECT_ROOT
+
 DEFAULT_ENV_FILE = PROJECT_ROOT / "deploy" / "prefect.env"
 PATH_SETTINGS = ("PREFECT_HOME",)  # relative values are relative to the repo root
 SERVER_START_TIMEOUT_S = 90

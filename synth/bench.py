@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from schoolnet.settings import PROJECT_ROOT
+from common.settings import PROJECT_ROOT
 
 
 def run_size(work: Path, docs: int, seed: int) -> dict:
@@ -57,8 +57,8 @@ def _rss_mb() -> float:
 
 def child(corpus: str, warehouse: str) -> None:
     """The measured run: the pipeline without Prefect, stage by stage, then its peak memory."""
+    from common.settings import Settings
     from schoolnet import pipeline
-    from schoolnet.settings import Settings
 
     settings = Settings.from_env(raw_dir=corpus, warehouse_dir=warehouse)
     stages = {}

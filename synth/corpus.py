@@ -9,7 +9,7 @@ import random
 from decimal import Decimal
 from pathlib import Path
 
-from extract.reference import Reference
+from common.records import Reference
 from synth.render import progress_form, proposal, web_page
 from synth.world import TrueProject, World, build_world, draw_project
 

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from rapidfuzz import fuzz
 
-from extract.reference import Reference
+from common.records import Reference
 
 FIRST_NAMES = ["สมชาย", "สมศรี", "วรวิทย์", "ณัฐพิมล", "ทิพวรรณ", "ประเสริฐ", "กิตติพงษ์", "สุภาพร", "อรุณี", "ชัยวัฒน์",
                "พรทิพย์", "ธนากร", "ศิริพร", "วิไลวรรณ", "สุรเชษฐ์", "จันทร์เพ็ญ", "นพดล", "ปิยะนุช", "อนุชา", "รัตนา",

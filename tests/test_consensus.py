@@ -4,13 +4,13 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from common.records import Vote
 from transform.consensus import (
     consensus_across_renderings,
     decide,
     decumulate_disbursements,
     impute_period_months,
 )
-from transform.records import Vote
 
 
 def test_plurality_wins_and_ties_are_unsettled():

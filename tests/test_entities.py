@@ -5,14 +5,14 @@ import pickle
 import duckdb
 import pytest
 
+from common.records import PersonMention
+from common.settings import MatchSettings, Settings
 from schoolnet.pipeline import run_once
-from schoolnet.settings import MatchSettings, Settings
 from tests.conftest import REFERENCE, SEEDS
 from transform.districts import resolve_district
 from transform.entities import Evidence, fold_documents, resolve_entities
 from transform.parse import parse
 from transform.persons import PersonNode, compare
-from transform.records import PersonMention
 
 
 def _seed_documents(titles, reference):

@@ -16,11 +16,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from common.settings import PROJECT_ROOT, Settings
 from extract.reference import load_reference
 from load.publish import write_duckdb
 from load.tables import SCHEMAS
 from schoolnet.pipeline import run_once
-from schoolnet.settings import PROJECT_ROOT, Settings
 from synth.corpus import generate
 from tests.conftest import REFERENCE
 

@@ -11,16 +11,16 @@ from functools import lru_cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from common.records import DumpParseError
+from common.settings import MatchSettings
 from extract.reference import load_reference
 from load.staging import new_rows, stage_document
 from load.tables import arrow_tables
-from schoolnet.settings import MatchSettings
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 from transform.districts import resolve_district
 from transform.entities import Evidence
 from transform.parse import parse
 from transform.people import title_book
-from transform.records import DumpParseError
 
 EXAMPLES = int(os.environ.get("SCHOOLNET_FUZZ_EXAMPLES", "300"))
 CONFUSIONS = [("ท", "ฑ"), ("ิ", "ี"), ("่", ""), ("้", ""), ("0", "๐"), ("5", "๕"), ("%", ""), (":", ""), ("/", "-"),

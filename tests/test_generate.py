@@ -10,9 +10,9 @@ import sys
 
 import pytest
 
+from common.settings import Settings
 from extract.reference import load_reference
 from schoolnet.pipeline import run_once
-from schoolnet.settings import Settings
 from synth.corpus import generate, truth_path
 from synth.evaluate import evaluate, pairwise_scores
 from tests.conftest import REFERENCE

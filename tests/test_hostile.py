@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from common.settings import Settings
 from extract.discover import decode_dump, read_raw
 from schoolnet.analyst import run_query
 from schoolnet.pipeline import run_once
-from schoolnet.settings import Settings
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS, seed_path
 from transform.parse import parse
 

@@ -5,19 +5,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transform.normalize import (
+from common.text import normalize_thai, thai_digits_to_arabic, tone_skeleton
+from transform.values import (
     add_months,
     fiscal_year_from_user,
     fiscal_year_of,
     normalize_phone,
-    normalize_thai,
     parse_amount,
     parse_be_date,
     parse_iso_datetime,
     parse_percent,
     parse_thai_month_year,
-    thai_digits_to_arabic,
-    tone_skeleton,
 )
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from common.settings import PROJECT_ROOT, SQL_DIR, Settings
 from load.tables import SCHEMAS
 from schoolnet.analyst import data_dictionary, render, run_query
 from schoolnet.pipeline import run_once
-from schoolnet.settings import PROJECT_ROOT, SQL_DIR, Settings
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
 

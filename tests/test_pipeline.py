@@ -8,9 +8,9 @@ from decimal import Decimal
 import duckdb
 import pytest
 
+from common.settings import Settings
 from load.tables import SCHEMAS
 from schoolnet.pipeline import RunLockedError, run_once, warehouse_lock
-from schoolnet.settings import Settings
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
 CONTRACT_COLUMNS = {

@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from decimal import Decimal
 
-from transform.normalize import add_months, first_of_month
-from transform.records import Finding, ReportEntry, Vote
+from common.records import Finding, ReportEntry, Vote
+from transform.values import add_months, first_of_month
 
 NOTE_FIELD = "note"
 

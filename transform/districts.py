@@ -6,11 +6,10 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-from extract.reference import District, Reference
-from schoolnet.settings import MatchSettings
+from common.records import District, Finding, ParsedDump, Reference
+from common.settings import MatchSettings
+from common.text import normalize_thai
 from transform.identity import Alias
-from transform.normalize import normalize_thai
-from transform.records import Finding, ParsedDump
 
 
 @lru_cache(maxsize=4096)

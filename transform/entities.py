@@ -14,11 +14,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from extract.reference import Reference
-from schoolnet.settings import MatchSettings
-from transform.identity import NO_OVERRIDES, Overrides, RegistryEntry, ReviewPair
+from common.records import NO_OVERRIDES, Overrides, ParsedDump, Reference
+from common.settings import MatchSettings
+from transform.identity import RegistryEntry, ReviewPair
 from transform.persons import ID_PREFIX, Person, PersonGroup, PersonNode, PersonRule, local_nodes, resolve_people
-from transform.records import ParsedDump
 from transform.schools import School, SchoolKey, SchoolRule, resolve_schools
 
 __all__ = ["Evidence", "Person", "Resolution", "School", "resolve_entities"]

@@ -9,9 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from transform.normalize import normalize_thai
-
-OVERRIDE_ACTIONS = ("pin", "forbid", "rename")
 T = TypeVar("T")
 
 
@@ -57,35 +54,6 @@ class RegistryEntry:
     district_id: str | None
     spellings: tuple[str, ...] = ()
     first_run_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Override:
-    action: str  # 'pin' (raw spelling -> id), 'forbid' (never merge a and b), 'rename' (id -> name)
-    entity_type: str
-    subject: str
-    target: str
-
-
-@dataclass(frozen=True)
-class Overrides:
-    rules: tuple[Override, ...] = ()
-
-    def pins(self, entity_type: str) -> dict[str, str]:
-        """Normalised spelling -> pinned id."""
-        return {normalize_thai(o.subject): o.target for o in self.rules
-                if o.action == "pin" and o.entity_type == entity_type}
-
-    def forbidden(self, entity_type: str) -> list[tuple[str, str]]:
-        return [(normalize_thai(o.subject), normalize_thai(o.target)) for o in self.rules
-                if o.action == "forbid" and o.entity_type == entity_type]
-
-    def renames(self, entity_type: str) -> dict[str, str]:
-        return {o.subject: normalize_thai(o.target) for o in self.rules
-                if o.action == "rename" and o.entity_type == entity_type}
-
-
-NO_OVERRIDES = Overrides()
 
 
 @dataclass

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from common.records import DumpParseError, ParsedDump
 from transform.people import TitleBook, title_book
 from transform.progress_form import parse_progress_form
 from transform.proposal import parse_proposal
-from transform.records import DumpParseError, ParsedDump
 from transform.web_progress import parse_web_progress
 
 

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from transform.normalize import normalize_phone, normalize_thai
-from transform.records import PersonMention
+from common.records import PersonMention
+from common.text import normalize_thai
+from transform.values import normalize_phone
 
 _PHONE = re.compile(r"\(?\s*(?:เบอร์\s*โทร(?:ศัพท์)?|โทร(?:ศัพท์)?)\s*\.?\s*:?\s*([0-9๐-๙][0-9๐-๙\s-]*)\)?")
 _BUILTIN_TITLES = {  # spelling -> canonical title (used when the reference file is unavailable)

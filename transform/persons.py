@@ -22,19 +22,10 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from schoolnet.settings import MatchSettings
-from transform.identity import (
-    NO_OVERRIDES,
-    Clusters,
-    Overrides,
-    RegistryEntry,
-    ReviewPair,
-    blocked_pairs,
-    most_frequent,
-    stable_id,
-)
-from transform.normalize import normalize_thai, tone_skeleton
-from transform.records import ParsedDump, PersonMention
+from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
+from common.settings import MatchSettings
+from common.text import normalize_thai, tone_skeleton
+from transform.identity import Clusters, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
 
 ROLE_FAMILY = {"coordinator": "coordinator", "officer": "officer", "signatory": "officer"}
 ID_PREFIX = {"coordinator": "coor", "officer": "offi"}

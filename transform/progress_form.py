@@ -15,17 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from transform.consensus import consensus_across_renderings
-from transform.normalize import (
-    normalize_thai,
-    normalize_thai_text,
-    parse_amount,
-    parse_be_date,
-    parse_iso_datetime,
-    parse_percent,
-)
-from transform.people import TitleBook, parse_person
-from transform.records import (
+from common.records import (
     DumpParseError,
     Finding,
     ParsedDump,
@@ -33,8 +23,12 @@ from transform.records import (
     ProjectHeader,
     Vote,
 )
+from common.text import normalize_thai
+from transform.consensus import consensus_across_renderings
+from transform.people import TitleBook, parse_person
 from transform.status import classify_status
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
+from transform.values import parse_amount, parse_be_date, parse_iso_datetime, parse_percent
 
 PAGE_HEADER = re.compile(r"แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ")
 RENDERING_HEADING = re.compile(r"^\s*1\.\s*ชื่อโครงการและหน่วยงานที่รับผิดชอบ")
@@ -114,7 +108,7 @@ def split_renderings(lines: list[str]) -> list[list[str]]:
 
 
 def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump:
-    lines = [clean_line(raw).strip(" ") for raw in normalize_thai_text(text).split("\n")]
+    lines = [clean_line(raw).strip(" ") for raw in normalize_thai(text, keep_lines=True).split("\n")]
     lines = [ln for ln in lines if ln.strip() and not PAGE_HEADER.search(ln)]
     renderings = split_renderings(lines)
     header_votes: dict[str, list[str]] = {}

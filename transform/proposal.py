@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import re
 
-from transform.normalize import normalize_thai, parse_amount, parse_thai_month_year
+from common.records import DumpParseError, Finding, ParsedDump, PersonMention, ProjectHeader
+from common.text import normalize_thai
 from transform.people import TitleBook, parse_person
-from transform.records import DumpParseError, Finding, ParsedDump, PersonMention, ProjectHeader
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
+from transform.values import parse_amount, parse_thai_month_year
 
 _NAME = re.compile(r"^\s*ชื่อโครงการ\s+(?P<v>\S.*?)\s*$", re.MULTILINE)
 _UNIT = re.compile(r"^\s*หน่วยงานที่รับผิดชอบ\s+(?P<v>\S.*?)\s*$", re.MULTILINE)

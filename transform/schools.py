@@ -10,19 +10,10 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
 
-from extract.reference import Reference, RegistrySchool
-from schoolnet.settings import MatchSettings
-from transform.identity import (
-    NO_OVERRIDES,
-    Clusters,
-    Overrides,
-    RegistryEntry,
-    ReviewPair,
-    blocked_pairs,
-    most_frequent,
-    stable_id,
-)
-from transform.normalize import normalize_thai, tone_skeleton
+from common.records import NO_OVERRIDES, Overrides, Reference, RegistrySchool
+from common.settings import MatchSettings
+from common.text import normalize_thai, tone_skeleton
+from transform.identity import Clusters, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from transform.normalize import normalize_thai
+from common.text import normalize_thai
 
 PLAN_STATUSES = ("on_plan", "on_plan_monitor", "off_plan")
 TARGET_STATUSES = ("on_target", "off_target")

@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from common.records import DumpParseError, Finding, ParsedDump, PlanStep, ProjectHeader, Vote
+from common.text import normalize_thai
 from transform.consensus import consensus_across_renderings
-from transform.normalize import normalize_thai, parse_be_date, parse_iso_datetime, parse_percent
-from transform.records import DumpParseError, Finding, ParsedDump, PlanStep, ProjectHeader, Vote
 from transform.status import classify_status
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
+from transform.values import parse_be_date, parse_iso_datetime, parse_percent
 
 _TITLE = re.compile(r"^(?P<name>[^\n:]+?)\s*:\s*(?P<code>50\d{2}0000-\d{4})\s*$", re.MULTILINE)
 _DISTRICT_YEAR = re.compile(r"^(?P<unit>สำนักงานเขต\S+)\s*:\s*\(\s*(?P<year>\d{4})\s*\)", re.MULTILINE)
@@ -28,7 +29,8 @@ _STATUS_LINE = re.compile(r"^\s*:?\s*((?:ไม่\s*)?เป็นไปตา�
 
 
 def parse_web_progress(text: str, source: str) -> ParsedDump:
-    text = normalize_thai_lines(text)
+    # the document's character fixes once, then each line's spaces collapsed: values are normalised as read
+    text = "\n".join(" ".join(line.split()) for line in normalize_thai(text, keep_lines=True).split("\n"))
     title = _TITLE.search(text)
     if not title:
         raise DumpParseError(source, None, "web progress page without a 'name : 50XX0000-NNNN' title line")
@@ -45,7 +47,7 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
         if i < len(narratives):  # the narrative that follows states the same date in BE: a second vote
             n = narratives[i]
             votes.append(Vote(no, "date", 2, _safe(parse_be_date, n.group("date"), findings, no)))
-            votes.append(Vote(no, "note", 1, n.group("note").strip()))
+            votes.append(Vote(no, "note", 1, normalize_thai(n.group("note"))))
     headline = _HEADLINE_PCT.search(text)
     if headline and progress_lines:  # the page headline repeats the latest figure
         latest = max(int(m.group("no")) for m in progress_lines)
@@ -61,8 +63,8 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     reports, report_findings = consensus_across_renderings(votes, source)
     findings.extend(report_findings)
     unit = _UNIT.search(text)
-    unit_th = " / ".join(x for x in (unit_m.group("unit") if unit_m else None,
-                                     unit.group(1) if unit else None) if x) or None
+    unit_th = " / ".join(x for x in (normalize_thai(unit_m.group("unit")) if unit_m else None,
+                                     normalize_thai(unit.group(1)) if unit else None) if x) or None
     header = ProjectHeader(
         project_code=title.group("code"), fiscal_year=int(unit_m.group("year")) if unit_m else None,
         name_th=normalize_thai(title.group("name")), budget_thb=None, reported_spent_thb=None,
@@ -75,10 +77,6 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
         schools=tuple(school_mentions(text)), votes=tuple(votes), findings=tuple(findings),
         steps=tuple(_steps(text, findings)),
     )
-
-
-def normalize_thai_lines(text: str) -> str:
-    return "\n".join(normalize_thai(line) for line in text.splitlines())
 
 
 def _safe(parse, raw: str, findings: list[Finding], no: int):  # noqa: ANN001, ANN202
@@ -94,7 +92,7 @@ def _steps(text: str, findings: list[Finding]) -> list[PlanStep]:
     for m in _STEP.finditer(text):
         no = int(m.group("no"))
         steps.append(PlanStep(
-            step_no=no, description_th=m.group("desc").strip(),
+            step_no=no, description_th=normalize_thai(m.group("desc")),
             weight_pct=_safe(parse_percent, m.group("pct"), findings, no) if m.group("pct") else None,
             start_date=_safe(parse_iso_datetime, m.group("start"), findings, no),
             end_date=_safe(parse_iso_datetime, m.group("end"), findings, no),

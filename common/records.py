@@ -1,10 +1,13 @@
-"""Typed records that cross stage boundaries: what a parser reads, and what consensus decides."""
+"""Typed records that cross stage boundaries: the reference data and an analyst's overrides, what a parser
+reads, and what consensus decides."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+
+from common.text import normalize_thai
 
 LAYOUTS = ("progress_form", "web_progress", "proposal")
 REPORT_FIELDS = ("date", "progress_pct", "cumulative_thb", "plan_status", "target_status", "note")
@@ -111,3 +114,58 @@ class ParsedDump:
     votes: tuple[Vote, ...] = ()
     findings: tuple[Finding, ...] = ()
     steps: tuple[PlanStep, ...] = field(default_factory=tuple)
+
+
+# -- reference data and overrides (read by extract, used by transform and load) --------------------------
+
+@dataclass(frozen=True)
+class District:
+    district_id: str  # 4-digit BMA code, e.g. '5021'
+    name_th: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class RegistrySchool:
+    name_th: str  # without the word โรงเรียน
+    short_th: str | None
+    district_id: str
+
+
+@dataclass(frozen=True)
+class Reference:
+    districts: tuple[District, ...]
+    schools: tuple[RegistrySchool, ...]
+    reference_dir: str
+
+
+OVERRIDE_ACTIONS = ("pin", "forbid", "rename")
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    action: str  # 'pin' (raw spelling -> id), 'forbid' (never merge a and b), 'rename' (id -> name)
+    entity_type: str
+    subject: str
+    target: str
+
+
+@dataclass(frozen=True)
+class Overrides:
+    rules: tuple[Override, ...] = ()
+
+    def pins(self, entity_type: str) -> dict[str, str]:
+        """Normalised spelling -> pinned id."""
+        return {normalize_thai(o.subject): o.target for o in self.rules
+                if o.action == "pin" and o.entity_type == entity_type}
+
+    def forbidden(self, entity_type: str) -> list[tuple[str, str]]:
+        return [(normalize_thai(o.subject), normalize_thai(o.target)) for o in self.rules
+                if o.action == "forbid" and o.entity_type == entity_type]
+
+    def renames(self, entity_type: str) -> dict[str, str]:
+        return {o.subject: normalize_thai(o.target) for o in self.rules
+                if o.action == "rename" and o.entity_type == entity_type}
+
+
+NO_OVERRIDES = Overrides()

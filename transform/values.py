@@ -1,102 +1,20 @@
-"""Normalisers for the values of a report: digits, amounts, percentages, dates, phones, Thai text."""
+"""The values of a report as the warehouse stores them: amounts, percentages, dates (BE and CE), fiscal years,
+phones; and the one way a value that cannot be read becomes a finding."""
 
 from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
 
-from pythainlp.util import normalize as thai_normalize
+from common.text import thai_digits_to_arabic
 
 BE_OFFSET = 543
-THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 THAI_MONTHS = {
     "มกราคม": 1, "กุมภาพันธ์": 2, "มีนาคม": 3, "เมษายน": 4, "พฤษภาคม": 5, "มิถุนายน": 6,
     "กรกฎาคม": 7, "สิงหาคม": 8, "กันยายน": 9, "ตุลาคม": 10, "พฤศจิกายน": 11, "ธันวาคม": 12,
 }
-_TONE_MARKS = "\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e47"  # ่ ้ ๊ ๋ ์ ็ : what OCR most often drops or swaps
-_SPACES = re.compile(r"\s+")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff]")
-
-
-_THAI_DIGIT_RUN = re.compile("[\u0e50-\u0e59]+")
-
-
-def thai_digits_to_arabic(text: str) -> str:
-    """'๒๕๖๒' -> '2562'; other characters unchanged."""
-    # str.translate walks every character of a long Thai text slowly; only the digit runs need it
-    return _THAI_DIGIT_RUN.sub(lambda m: m.group(0).translate(THAI_DIGITS), text)
-
-
-CACHED_UP_TO = 120  # characters: names and labels recur across documents, paragraphs hardly ever do
-
-
-def normalize_thai(text: str) -> str:
-    """Canonical form of Thai text for comparison: OCR-split vowels joined, digits Arabic, spaces single.
-
-    Idempotent. Unlike rapidfuzz's default_process it keeps vowels and tone marks.
-    """
-    # one large cache of every paragraph seen grew a parsing worker with the corpus (measured: 480 MB at
-    # 100,000 documents): many short texts (names, labels) are remembered, few long ones (boilerplate)
-    return _normalize_short(text) if len(text) <= CACHED_UP_TO else _normalize_long(text)
-
-
-@lru_cache(maxsize=1 << 16)
-def _normalize_short(text: str) -> str:
-    return _normalize(text)
-
-
-@lru_cache(maxsize=1 << 10)
-def _normalize_long(text: str) -> str:
-    return _normalize(text)
-
-
-def _normalize(text: str) -> str:
-    text = unicodedata.normalize("NFC", text)
-    text = _ZERO_WIDTH.sub("", text)
-    # OCR writes sara am as nikhahit + sara aa, a tone mark possibly between them: ํ(่)า -> ่ำ
-    text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
-    text = text.replace("\u0e40\u0e40", "\u0e41")  # เ + เ -> แ
-    text = _SPACES.sub(" ", thai_digits_to_arabic(text)).strip()
-    # pythainlp: duplicated marks removed, a tone mark typed before its vowel reordered, stray marks dropped;
-    # one pass can leave a new stack of marks behind, so repeat until nothing changes
-    for _ in range(8):
-        fixed = _SPACES.sub(" ", thai_normalize(text)).strip()
-        if fixed == text:
-            break
-        text = fixed
-    return text
-
-
-_INLINE_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u3000]+")
-
-
-def normalize_thai_text(text: str) -> str:
-    """normalize_thai for a whole document: the same character fixes, but lines and tabs are kept."""
-    text = unicodedata.normalize("NFC", text)
-    text = _ZERO_WIDTH.sub("", text)
-    text = re.sub("\u0e4d([\u0e48-\u0e4b]?)\u0e32", "\\1\u0e33", text)
-    text = text.replace("\u0e40\u0e40", "\u0e41").replace("\r\n", "\n").replace("\r", "\n")
-    return _INLINE_SPACES.sub(" ", thai_digits_to_arabic(text))
-
-
-def tone_skeleton(text: str) -> str:
-    """normalize_thai without tone marks: two spellings differing only by a tone mark share it."""
-    return _skeleton_short(text) if len(text) <= CACHED_UP_TO else _skeleton(text)
-
-
-@lru_cache(maxsize=1 << 16)
-def _skeleton_short(text: str) -> str:
-    return _skeleton(text)
-
-
-def _skeleton(text: str) -> str:
-    return "".join(ch for ch in normalize_thai(text) if ch not in _TONE_MARKS)
-
-
 MONEY_LIMIT = Decimal("1e16")  # DECIMAL(18,2) holds less; no BMA budget comes near
 PERCENT_LIMIT = Decimal("1000")  # DECIMAL(5,2) holds less
 

@@ -1,0 +1,2 @@
+"""What every stage shares: typed records, settings, finding names, Thai text normalisation. Imports nothing
+of the project."""
