@@ -16,10 +16,9 @@ REPORT_FIELDS = ("date", "progress_pct", "cumulative_thb", "plan_status", "targe
 class DumpParseError(ValueError):
     """A dump the parser cannot understand; the file is quarantined with this reason."""
 
-    def __init__(self, source_file: str, line_no: int | None, why: str):
-        self.source_file, self.line_no, self.why = source_file, line_no, why
-        where = f"{source_file}:{line_no}" if line_no else source_file
-        super().__init__(f"{where}: {why}")
+    def __init__(self, source_file: str, why: str):
+        self.source_file, self.why = source_file, why
+        super().__init__(f"{source_file}: {why}")
 
 
 @dataclass(frozen=True, slots=True)

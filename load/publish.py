@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.settings import SQL_DIR
@@ -43,6 +44,24 @@ class CheckFailure:
 def current_version(warehouse_dir: Path) -> Path | None:
     link = warehouse_dir / CURRENT
     return link.resolve() if link.is_symlink() and link.exists() else None
+
+
+def published_row_counts(warehouse_dir: Path) -> dict[str, int]:
+    """Rows per table of the current version, from the Parquet footers."""
+    version = current_version(warehouse_dir)
+    if version is None:
+        return {}
+    return {table.name: sum(pq.ParquetFile(p).metadata.num_rows for p in table.rglob("*.parquet"))
+            for table in sorted(version.iterdir()) if table.is_dir() and not table.name.startswith(".")}
+
+
+def projects_in_year(warehouse_dir: Path, fiscal_year: int) -> int:
+    """dim_project rows of one fiscal year in the current version."""
+    version = current_version(warehouse_dir)
+    if version is None:
+        return 0
+    years = pq.read_table(version / "dim_project", columns=["fiscal_year"]).column("fiscal_year")
+    return pc.sum(pc.equal(years, fiscal_year)).as_py() or 0
 
 
 def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chunks_dir: Path,

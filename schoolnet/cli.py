@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from common.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from flows.summary import RunSummary
 
 
 def _fiscal_year(text: str) -> int:
@@ -145,7 +149,7 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from schoolnet import pipeline
+    from flows.lock import RunLockedError, warehouse_lock
 
     try:
         settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
@@ -157,20 +161,20 @@ def _run(args: argparse.Namespace) -> int:
         return 2
     try:
         # the lock first: a busy warehouse is one line and exit 3, before Prefect prints anything
-        with pipeline.warehouse_lock(settings.warehouse_dir):
+        with warehouse_lock(settings.warehouse_dir):
             summary = _run_locked(args, settings)
-    except pipeline.RunLockedError as exc:
+    except RunLockedError as exc:
         print(f"schoolnet: {exc}", file=sys.stderr)
         return 3
     print(summary.as_text())
     return 0
 
 
-def _run_locked(args: argparse.Namespace, settings: Settings):  # noqa: ANN202 - a pipeline.RunSummary
-    from schoolnet import pipeline
-
+def _run_locked(args: argparse.Namespace, settings: Settings) -> RunSummary:
     if args.no_prefect:
-        return pipeline.run_once(settings, args.fiscal_year, args.full_refresh)
+        from flows.stages import run_once
+
+        return run_once(settings, args.fiscal_year, args.full_refresh)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.etl import etl_flow, run_on_dask

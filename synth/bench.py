@@ -58,21 +58,20 @@ def _rss_mb() -> float:
 def child(corpus: str, warehouse: str) -> None:
     """The measured run: the pipeline without Prefect, stage by stage, then its peak memory."""
     from common.settings import Settings
-    from schoolnet import pipeline
 
     settings = Settings.from_env(raw_dir=corpus, warehouse_dir=warehouse)
     stages = {}
     t = time.perf_counter()
-    run_id = pipeline.new_run_id()
-    ingested = pipeline.ingest(settings, run_id=run_id)
+    run_id = stages.new_run_id()
+    ingested = stages.ingest(settings, run_id=run_id)
     stages["extract_parse"] = round(time.perf_counter() - t, 2)
     stages["rss_after_extract_parse_mb"] = _rss_mb()
     t = time.perf_counter()
-    resolution, reference = pipeline.resolve(ingested, settings, run_id)
+    resolution, reference = stages.resolve(ingested, settings, run_id)
     stages["resolve"] = round(time.perf_counter() - t, 2)
     stages["rss_after_resolve_mb"] = _rss_mb()
     t = time.perf_counter()
-    pipeline.load(ingested, resolution, reference, settings, run_id)
+    stages.load(ingested, resolution, reference, settings, run_id)
     stages["load"] = round(time.perf_counter() - t, 2)
     stages["rss_after_load_mb"] = _rss_mb()
     main = _rss_mb()

@@ -18,9 +18,9 @@ import pytest
 
 from common.settings import PROJECT_ROOT, Settings
 from extract.reference import load_reference
+from flows.stages import run_once
 from load.publish import write_duckdb
 from load.tables import SCHEMAS
-from schoolnet.pipeline import run_once
 from synth.corpus import generate
 from tests.conftest import REFERENCE
 
@@ -194,7 +194,7 @@ def test_two_runs_at_once_the_second_stops_with_a_clear_message(corpora, tmp_pat
     root, *_ = corpora
     wh = tmp_path / "wh"
     _copy_warehouse(root / "wh_a", wh)
-    from schoolnet.pipeline import warehouse_lock
+    from flows.lock import warehouse_lock
 
     with warehouse_lock(wh):
         proc = _start_run(root / "b", wh)

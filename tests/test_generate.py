@@ -12,7 +12,7 @@ import pytest
 
 from common.settings import Settings
 from extract.reference import load_reference
-from schoolnet.pipeline import run_once
+from flows.stages import run_once
 from synth.corpus import generate, truth_path
 from synth.evaluate import evaluate, pairwise_scores
 from tests.conftest import REFERENCE

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from common.settings import Settings
-from schoolnet.pipeline import run_once
+from flows.stages import run_once
 from tests.conftest import REFERENCE, SEEDS
 
 SEED_001 = "001_d000cb5bc4147d98.txt"

@@ -13,9 +13,9 @@ import duckdb
 import pytest
 
 from common.settings import PROJECT_ROOT, SQL_DIR, Settings
+from flows.stages import run_once
 from load.tables import SCHEMAS
 from schoolnet.analyst import data_dictionary, render, run_query
-from schoolnet.pipeline import run_once
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
 

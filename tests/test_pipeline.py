@@ -9,8 +9,9 @@ import duckdb
 import pytest
 
 from common.settings import Settings
+from flows.lock import RunLockedError, warehouse_lock
+from flows.stages import run_once
 from load.tables import SCHEMAS
-from schoolnet.pipeline import RunLockedError, run_once, warehouse_lock
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
 CONTRACT_COLUMNS = {
@@ -172,7 +173,7 @@ def test_memory_of_a_run_does_not_grow_with_documents(tmp_path):
     """Twenty copies of each sample dump: the run keeps tallies, not documents, yet loses no row."""
     import pickle
 
-    from schoolnet.pipeline import ingest, load, new_run_id, resolve
+    from flows.stages import ingest, load, new_run_id, resolve
 
     sample = [p for p in sorted(SAMPLE_RAW.iterdir()) if p.suffix == ".txt" and "not_a_report" not in p.name]
     sizes, aliases = {}, {}

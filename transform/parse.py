@@ -1,4 +1,5 @@
-"""One entry point for every layout: parse(text, source) -> ParsedDump, or DumpParseError."""
+"""One entry point for every layout: parse(text, source) -> ParsedDump, or DumpParseError; and the rule
+that a file the parsers cannot read is quarantined with the reason, never a crash of the run."""
 
 from __future__ import annotations
 
@@ -23,8 +24,6 @@ def detect_layout(text: str) -> str | None:
 def parse(text: str, source: str, titles: TitleBook | None = None) -> ParsedDump:
     """Parse one dump of any layout; raises DumpParseError when it is none of the three."""
     titles = titles or title_book(None)
-    if "\x00" in text:
-        raise DumpParseError(source, None, "binary content (NUL bytes)")
     layout = detect_layout(text)
     if layout == "progress_form":
         return parse_progress_form(text, source, titles)
@@ -32,4 +31,19 @@ def parse(text: str, source: str, titles: TitleBook | None = None) -> ParsedDump
         return parse_web_progress(text, source)
     if layout == "proposal":
         return parse_proposal(text, source, titles)
-    raise DumpParseError(source, None, "not a progress form, web progress page or proposal")
+    raise DumpParseError(source, "not a progress form, web progress page or proposal")
+
+
+# A parser bug met on one file (an exception of these kinds) quarantines that file with the exception's
+# name and message, and the run goes on: the other files are not held hostage by one odd dump.
+PARSER_FAILURES = (ValueError, IndexError, KeyError, TypeError, ArithmeticError, RecursionError)
+
+
+def parse_or_quarantine(text: str, source: str, titles: TitleBook) -> tuple[ParsedDump | None, str | None]:
+    """(dump, None) when the text is a report, else (None, why it is quarantined)."""
+    try:
+        return parse(text, source, titles), None
+    except DumpParseError as exc:
+        return None, exc.why
+    except PARSER_FAILURES as exc:
+        return None, f"parser error: {type(exc).__name__}: {exc}"

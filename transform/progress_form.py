@@ -131,7 +131,7 @@ def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump
         votes.extend(entry_votes(key_entries(entries), r, findings))
     header = decide_header(header_votes, findings, source)
     if not votes and header.project_code is None:
-        raise DumpParseError(source, None, "progress form without a project code or any report")
+        raise DumpParseError(source, "progress form without a project code or any report")
     reports, report_findings = consensus_across_renderings(votes, source)
     findings.extend(report_findings)
     full_text = "\n".join(lines)

@@ -25,7 +25,7 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
     body = "\n".join(lines)
     name = _NAME.search(body)
     if not name:
-        raise DumpParseError(source, None, "proposal without a 'ชื่อโครงการ' line")
+        raise DumpParseError(source, "proposal without a 'ชื่อโครงการ' line")
     findings: list[Finding] = []
     unit = _UNIT.search(body)
     year = _YEAR.search(body)

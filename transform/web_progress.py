@@ -33,7 +33,7 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     text = "\n".join(" ".join(line.split()) for line in normalize_thai(text, keep_lines=True).split("\n"))
     title = _TITLE.search(text)
     if not title:
-        raise DumpParseError(source, None, "web progress page without a 'name : 50XX0000-NNNN' title line")
+        raise DumpParseError(source, "web progress page without a 'name : 50XX0000-NNNN' title line")
     unit_m = _DISTRICT_YEAR.search(text)
     findings: list[Finding] = []
     votes: list[Vote] = []

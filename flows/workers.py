@@ -1,0 +1,203 @@
+"""Parsing workers: batches of files read, hashed, parsed (or taken from the parse cache) and staged to disk,
+on a local process pool or as Prefect tasks on a Dask cluster.
+
+A worker turns everything each document contributes into Arrow rows (facts, its project, findings, the
+spellings it mentions, its ledger entry), writes them as one Parquet chunk per batch, and returns only the
+batch's folded identity evidence and file tally: rows never travel between processes, and neither texts
+nor per-document records are held.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import multiprocessing
+import os
+import signal
+import sys
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from common.records import ParsedDump, Reference
+from common.settings import MatchSettings
+from extract.discover import SymlinkError, decode_dump, read_raw
+from extract.reference import load_overrides, load_reference
+from load.staging import new_rows, stage_document, write_chunk
+from load.state import ParseCache
+from load.tables import arrow_tables
+from transform.districts import resolve_district
+from transform.entities import Evidence, person_pins
+from transform.parse import parse_or_quarantine
+from transform.people import TitleBook, title_book
+
+PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
+Batch = tuple[int, list[str]]  # (chunk number, files named relative to the raw dir)
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker process needs to parse batches: sent once per process pool, or with each Dask task."""
+
+    raw_dir: str
+    chunks_dir: str
+    reference_dir: str
+    warehouse_dir: str
+    match: MatchSettings
+    loaded_before: frozenset[int]  # file_fingerprint() of each file the last run loaded
+    full_refresh: bool
+    max_bytes: int = 20 << 20
+
+
+@dataclass
+class BatchResult:
+    """One batch parsed by a worker, whose rows are already staged on disk: its share of the evidence."""
+
+    evidence: Evidence
+    files: Counter
+    quarantined: list[tuple[str, str]]
+
+
+@dataclass
+class _WorkerState:
+    """What a worker process loads once and keeps for all its batches."""
+
+    config: WorkerConfig
+    reference: Reference
+    titles: TitleBook
+    pins: dict[str, dict[str, str]]
+    cache: ParseCache
+
+    @classmethod
+    def of(cls, config: WorkerConfig) -> _WorkerState:
+        reference_dir = Path(config.reference_dir)
+        return cls(config, load_reference(reference_dir), title_book(config.reference_dir),
+                   person_pins(load_overrides(reference_dir)), ParseCache(Path(config.warehouse_dir)))
+
+
+_STATE: _WorkerState | None = None  # this process's: set by the pool's initializer, or by a Dask task
+
+
+def _state(config: WorkerConfig | None = None) -> _WorkerState:
+    global _STATE
+    if config is not None and (_STATE is None or _STATE.config != config):
+        _STATE = _WorkerState.of(config)
+    if _STATE is None:
+        raise RuntimeError("a parsing worker was given a batch before its configuration")
+    return _STATE
+
+
+def file_fingerprint(source_file: str, content_sha256: str) -> int:
+    """A file name with its content, in 8 bytes (a collision could only mislabel 'loaded' as 'unchanged':
+    the parse itself is found by the content's own hash)."""
+    digest = hashlib.blake2b(f"{source_file}\x1f{content_sha256}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big")
+
+
+def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResult:
+    """Read, hash, parse (or take from the parse cache) a batch of files and stage their rows as one chunk.
+
+    A worker that has not seen `config` yet (a Dask worker) initialises itself from it."""
+    state = _state(config)
+    rows = new_rows()
+    evidence = Evidence()
+    files: Counter = Counter()
+    quarantined: list[tuple[str, str]] = []
+    number, names = batch
+    for source_file in names:
+        status, reason, sha, dump = _read_and_parse(source_file, state)
+        if dump is not None:
+            district, aliases, findings = resolve_district(dump, state.reference, state.config.match)
+            people = evidence.add_document(dump, district.district_id if district else None, state.pins)
+            stage_document(rows, dump, district, aliases, findings, people)
+        rows["stg_ledger"].add(source_file=source_file, content_sha256=sha, status=status, reason=reason,
+                               layout=dump.layout if dump else None)
+        files[status] += 1
+        if status == "quarantined":
+            quarantined.append((source_file, reason or ""))
+    write_chunk(Path(state.config.chunks_dir), number, arrow_tables(rows))
+    return BatchResult(evidence, files, quarantined)
+
+
+def _read_and_parse(source_file: str, state: _WorkerState) -> tuple[str, str | None, str, ParsedDump | None]:
+    """(status, reason, content hash, dump): a file that cannot be read or parsed is quarantined with why.
+
+    The parse cache: a file whose content was parsed before (by this parser: the cache is keyed by its
+    code) is not parsed again, unless the run is a full refresh."""
+    config = state.config
+    try:
+        raw, data = read_raw(source_file, Path(config.raw_dir) / source_file, config.max_bytes)
+    except SymlinkError as exc:
+        return "quarantined", str(exc), "", None
+    except OSError as exc:  # unreadable (permissions, vanished): accounted for, never a crash
+        return "quarantined", f"cannot read the file: {exc.strerror or exc}", "", None
+    if data is None:
+        return ("quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
+                f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", raw.content_sha256, None)
+    seen = file_fingerprint(source_file, raw.content_sha256) in config.loaded_before
+    dump = None if config.full_refresh else state.cache.get(raw.content_sha256)
+    if dump is not None and dump.source_file == source_file:
+        return ("unchanged" if seen else "loaded"), None, raw.content_sha256, dump
+    decoded = decode_dump(source_file, data)
+    if decoded.text is None:
+        return "quarantined", decoded.error, raw.content_sha256, None
+    dump, reason = parse_or_quarantine(decoded.text, source_file, state.titles)
+    if dump is None:
+        return "quarantined", reason, raw.content_sha256, None
+    state.cache.put(raw.content_sha256, dump)
+    return "loaded", None, raw.content_sha256, dump
+
+
+# -- running batches ---------------------------------------------------------------------------------
+
+BatchRunner = Callable[[Iterable[Batch], int, WorkerConfig], Iterator[BatchResult]]  # batches, files, config
+
+
+def _init_pool_worker(config: WorkerConfig, parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
+    _state(config)
+
+
+def _die_with_parent(parent_pid: int) -> None:
+    """A pool worker must not outlive its run: after a SIGKILL of the run it would wait forever on a queue
+    that its siblings keep open. Linux kills it with its parent (PR_SET_PDEATHSIG)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the run died before the request took effect
+        os._exit(1)
+
+
+def _main_is_importable() -> bool:
+    """spawned workers re-import the main script; a script read from stdin cannot be (parse in-process)."""
+    main_file = getattr(sys.modules.get("__main__"), "__file__", None)
+    return main_file is None or os.path.exists(main_file)
+
+
+def process_pool_runner(workers: int) -> BatchRunner:
+    """Batches on a local process pool (in this process when there are few files or one worker)."""
+    def run(batches: Iterable[Batch], files: int, config: WorkerConfig) -> Iterator[BatchResult]:
+        if files >= PARALLEL_FROM and workers > 1 and _main_is_importable():
+            yield from _on_a_pool(batches, workers, config)
+        else:
+            _state(config)
+            yield from map(process_batch, batches)
+    return run
+
+
+def _on_a_pool(batches: Iterable[Batch], workers: int, config: WorkerConfig) -> Iterator[BatchResult]:
+    # spawn, not fork: a forked worker would inherit the run lock and hold it after a SIGKILL
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, initializer=_init_pool_worker,
+                             initargs=(config, os.getpid()), mp_context=context) as pool:
+        # a few batches in flight, results taken in order: finished batches never pile up in memory
+        # when this process falls behind its workers (pool.map would submit them all)
+        pending: deque = deque()
+        for batch in batches:
+            pending.append(pool.submit(process_batch, batch))
+            if len(pending) > 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
