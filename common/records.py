@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from common.findings import check
 from common.text import normalize_thai
 
 LAYOUTS = ("progress_form", "web_progress", "proposal")
@@ -55,9 +56,13 @@ class Vote:
 class Finding:
     """A data-quality finding on one dump (becomes a dq_issue row)."""
 
-    check_name: str
-    severity: str  # 'error' or 'warning'
+    check_name: str  # one of common/findings.py
+    severity: str  # 'error' or 'warning', as the list says
     detail: str
+
+    @classmethod
+    def of(cls, check_name: str, detail: str) -> Finding:
+        return cls(check_name, check(check_name).severity, detail)
 
 
 @dataclass(frozen=True, slots=True)

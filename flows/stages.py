@@ -23,7 +23,7 @@ from flows.summary import RunSummary, progress_bar
 from flows.workers import BatchRunner, WorkerConfig, file_fingerprint, process_pool_runner
 from load.assemble import RunInfo
 from load.publish import projects_in_year, publish, published_row_counts
-from load.state import loaded_in_last_run, read_previous_registry
+from load.state import ParseCache, loaded_in_last_run, read_previous_registry
 from load.tables import dimension_tables, lookup_tables
 from transform.entities import Evidence, Resolution, resolve_entities
 
@@ -73,6 +73,7 @@ def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = 
            progress: Callable[[int, int], None] | None = None, runner: BatchRunner | None = None) -> Ingested:
     """Every raw file, parsed or taken unchanged from the parse cache; its rows staged to disk."""
     files = discover_files(settings.raw_dir)
+    ParseCache(settings.warehouse_dir, settings.reference_dir).prune_others()
     loaded_before = frozenset(file_fingerprint(f, sha) for f, sha in loaded_in_last_run(settings.warehouse_dir))
     chunks = settings.warehouse_dir / f".chunks-{run_id or new_run_id()}"
     chunks.mkdir(parents=True, exist_ok=True)

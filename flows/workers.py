@@ -74,7 +74,7 @@ class _WorkerState:
     def of(cls, config: WorkerConfig) -> _WorkerState:
         reference_dir = Path(config.reference_dir)
         return cls(config, load_reference(reference_dir), title_book(config.reference_dir),
-                   person_pins(load_overrides(reference_dir)), ParseCache(Path(config.warehouse_dir)))
+                   person_pins(load_overrides(reference_dir)), ParseCache(Path(config.warehouse_dir), reference_dir))
 
 
 _STATE: _WorkerState | None = None  # this process's: set by the pool's initializer, or by a Dask task

@@ -4,7 +4,6 @@ memory; sql/staging and sql/marts assemble the warehouse from these chunks."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
@@ -56,8 +55,7 @@ def stage_document(rows: dict[str, Columns], dump: ParsedDump, district: Distric
         start_date=h.start_date, end_date=h.end_date, source_layout=dump.layout, unit_th=h.unit_th,
         officer_key=role_keys.get("officer"), coordinator_key=role_keys.get("coordinator"),
         networks=list(dump.networks), n_reports=len(dump.reports), n_filled=filled, renderings=dump.renderings)
-    spent = printed_spent_finding(dump)
-    for finding in (*district_findings, *dump.findings, *((spent,) if spent else ())):
+    for finding in (*district_findings, *dump.findings):
         rows["stg_doc_dq"].add(source_file=dump.source_file, check_name=finding.check_name,
                                severity=finding.severity, detail=finding.detail)
     for alias in district_aliases:
@@ -107,19 +105,6 @@ def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
         rows["project_plan_step"].add(project_key=key, step_no=step.step_no, description_th=step.description_th,
                                       weight_pct=step.weight_pct, start_date=step.start_date,
                                       end_date=step.end_date, source_file=source)
-
-
-def printed_spent_finding(dump: ParsedDump) -> Finding | None:
-    """The printed 'spent' figure is the sum of running totals in the source system: flag it when it
-    disagrees with the last running total."""
-    printed = dump.header.reported_spent_thb
-    totals = [r.cumulative_thb for r in dump.reports if r.cumulative_thb is not None]
-    if printed is None or not totals or printed == totals[-1]:
-        return None
-    explanation = (" (it equals the sum of the running totals, the source system's known error)"
-                   if printed == sum(totals, Decimal(0)) else "")
-    return Finding("printed_spent_mismatch", "warning",
-                   f"printed spent {printed:,} differs from the last running total {totals[-1]:,}{explanation}")
 
 
 def _text(value: object) -> str | None:

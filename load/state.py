@@ -3,10 +3,13 @@ and what an interrupted run left behind."""
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import pickle
 import shutil
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,15 +22,35 @@ from load.tables import SCHEMAS
 from transform.identity import RegistryEntry
 
 STATE_DIR = "_state"
-PARSER_VERSION = "3"  # bump when a parser change must invalidate cached parses
 LEFTOVER_PREFIXES = (".staging-", ".trash-", ".chunks-", f".{DUCKDB_FILE}.", f".{CURRENT}.")
+# what a parse depends on: the code that decodes and parses (its records and text normalisation included),
+# and the reference file of name titles
+PARSER_PACKAGES = ("common", "extract", "transform")
+TITLES_FILE = "thai_name_titles.csv"
+
+
+@lru_cache(maxsize=4)
+def parser_fingerprint(reference_dir: str) -> str:
+    """A hash of the parser's own code and of the titles it reads: a parse cached under another
+    fingerprint is never used, so a parser change cannot leave unchanged files with a stale parse."""
+    digest = hashlib.sha256()
+    for package in PARSER_PACKAGES:
+        spec = importlib.util.find_spec(package)
+        for folder in (spec.submodule_search_locations or []) if spec else []:
+            for path in sorted(Path(folder).glob("*.py")):
+                digest.update(f"{package}/{path.name}\0".encode() + path.read_bytes())
+    titles = Path(reference_dir) / TITLES_FILE
+    digest.update(titles.read_bytes() if titles.exists() else b"")
+    return digest.hexdigest()[:16]
 
 
 class ParseCache:
-    """Parsed dumps by content hash, so an unchanged file is not parsed again on the next run."""
+    """Parsed dumps by content hash, so an unchanged file is not parsed again on the next run; kept under
+    the parser's fingerprint."""
 
-    def __init__(self, warehouse_dir: Path):
-        self.root = warehouse_dir / STATE_DIR / f"parsed-v{PARSER_VERSION}"
+    def __init__(self, warehouse_dir: Path, reference_dir: Path):
+        self.states = warehouse_dir / STATE_DIR
+        self.root = self.states / f"parsed-{parser_fingerprint(str(reference_dir))}"
 
     def get(self, sha256: str) -> ParsedDump | None:
         path = self.root / f"{sha256}.pkl"
@@ -44,6 +67,14 @@ class ParseCache:
         with tmp.open("wb") as fh:
             pickle.dump(dump, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.root / f"{sha256}.pkl")
+
+    def prune_others(self) -> list[str]:
+        """Remove the parses of other parser versions (called under the run lock)."""
+        stale = [p for p in self.states.glob("parsed-*") if p.is_dir() and p != self.root] \
+            if self.states.exists() else []
+        for path in stale:
+            shutil.rmtree(path, ignore_errors=True)
+        return [p.name for p in stale]
 
 
 def clean_leftovers(warehouse_dir: Path) -> list[str]:

@@ -59,13 +59,13 @@ def consensus_across_renderings(votes: Iterable[Vote], source_file: str) -> tupl
         if chosen is None:
             findings.append(_disagreement(no, "date", by_key[(no, "date")]))
         else:
-            findings.append(Finding("date_settled_by_order", "warning",
-                                    f"report {no}: renderings tied on the date ({_tally(by_key[(no, 'date')])}); "
-                                    f"{chosen.isoformat()} is the only one in order with its neighbours"))
+            findings.append(Finding.of("date_settled_by_order",
+                                       f"report {no}: renderings tied on the date ({_tally(by_key[(no, 'date')])}); "
+                                       f"{chosen.isoformat()} is the only one in order with its neighbours"))
     missing = sorted(set(range(1, max(report_nos, default=0) + 1)) - set(report_nos))
     if missing:
-        findings.append(Finding("report_numbers_missing", "warning",
-                                f"no rendering holds report(s) {', '.join(map(str, missing))}"))
+        findings.append(Finding.of("report_numbers_missing",
+                                   f"no rendering holds report(s) {', '.join(map(str, missing))}"))
     return build_entries(decided, findings), findings
 
 
@@ -81,8 +81,8 @@ def build_entries(decided: dict[int, dict[str, object]], findings: list[Finding]
         value = cumulative[no]
         if isinstance(value, Decimal):
             if previous is not None and value < previous:
-                findings.append(Finding("running_total_decreased", "warning",
-                                        f"report {no}: running total {value} after {previous}"))
+                findings.append(Finding.of("running_total_decreased",
+                                           f"report {no}: running total {value} after {previous}"))
             previous = value
     return [
         ReportEntry(
@@ -161,5 +161,17 @@ def _show(value: object) -> str:
 
 
 def _disagreement(no: int, name: str, votes: list[Vote]) -> Finding:
-    return Finding("unsettled_disagreement", "warning",
-                   f"report {no} {name}: renderings disagree with no majority ({_tally(votes)}); stored NULL")
+    return Finding.of("unsettled_disagreement",
+                      f"report {no} {name}: renderings disagree with no majority ({_tally(votes)}); stored NULL")
+
+
+def printed_spent_finding(printed: Decimal | None, reports: Sequence[ReportEntry]) -> Finding | None:
+    """The printed 'spent' figure is the sum of running totals in the source system: flag it when it
+    disagrees with the last running total."""
+    totals = [r.cumulative_thb for r in reports if r.cumulative_thb is not None]
+    if printed is None or not totals or printed == totals[-1]:
+        return None
+    explanation = (" (it equals the sum of the running totals, the source system's known error)"
+                   if printed == sum(totals, Decimal(0)) else "")
+    return Finding.of("printed_spent_mismatch",
+                      f"printed spent {printed:,} differs from the last running total {totals[-1]:,}{explanation}")

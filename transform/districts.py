@@ -33,22 +33,22 @@ def resolve_district(dump: ParsedDump, reference: Reference, settings: MatchSett
     if code_district is not None:
         chosen, method = code_district, "project_code"
         if ranked and ranked[0][0] != code_district.district_id and ranked[0][1] >= 95:
-            findings.append(Finding("district_code_name_mismatch", "warning",
-                                    f"project code says {code_district.name_th}, the text says "
-                                    f"{by_id[ranked[0][0]].name_th}; kept the code's district"))
+            findings.append(Finding.of("district_code_name_mismatch",
+                                       f"project code says {code_district.name_th}, the text says "
+                                       f"{by_id[ranked[0][0]].name_th}; kept the code's district"))
     elif ranked:
         (best_id, best), runner = ranked[0], (ranked[1][1] if len(ranked) > 1 else 0.0)
         if best >= 100:
             chosen, method = by_id[best_id], "exact"
         elif best >= settings.district_min_mean_score and best - runner >= settings.district_min_margin:
             chosen, method = by_id[best_id], "fuzzy_combined"
-            findings.append(Finding("district_resolved_fuzzily", "warning",
-                                    f"mentions ({', '.join(sorted(set(mentions)))}) do not all spell one district; "
-                                    f"all {len(mentions)} mentions together point to {by_id[best_id].name_th} "
-                                    f"(mean score {best:.1f}, next {runner:.1f})"))
+            findings.append(Finding.of("district_resolved_fuzzily",
+                                       f"mentions ({', '.join(sorted(set(mentions)))}) do not all spell one district; "
+                                       f"all {len(mentions)} mentions together point to {by_id[best_id].name_th} "
+                                       f"(mean score {best:.1f}, next {runner:.1f})"))
     if chosen is None:
-        findings.append(Finding("district_unresolved", "warning",
-                                f"district not resolved from mentions {sorted(set(mentions))}"))
+        findings.append(Finding.of("district_unresolved",
+                                   f"district not resolved from mentions {sorted(set(mentions))}"))
     aliases = [
         Alias("district", raw, chosen.district_id if chosen else None, chosen.name_th if chosen else None,
               round(fuzz.ratio(raw, chosen.name_th), 1) if chosen else 0.0,

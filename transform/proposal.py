@@ -9,7 +9,7 @@ from common.records import DumpParseError, Finding, ParsedDump, PersonMention, P
 from common.text import normalize_thai
 from transform.people import TitleBook, parse_person
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
-from transform.values import parse_amount, parse_thai_month_year
+from transform.values import PROJECT_CODE, parse_amount, parse_thai_month_year, read_or_find
 
 _NAME = re.compile(r"^\s*ชื่อโครงการ\s+(?P<v>\S.*?)\s*$", re.MULTILINE)
 _UNIT = re.compile(r"^\s*หน่วยงานที่รับผิดชอบ\s+(?P<v>\S.*?)\s*$", re.MULTILINE)
@@ -17,7 +17,7 @@ _YEAR = re.compile(r"^\s*ปีงบประมาณ\s*(?:พ\.ศ\.)?\s*(?P<
 _BUDGET = re.compile(r"(?:จำนวนเงิน|งบประมาณ(?:ทั้งสิ้น)?)\s*(?P<v>\d[\d,]*(?:\.\d+)?)(?:\.-)?\s*บาท")
 _PERIOD = re.compile(r"ตั้งแต่\s*(?P<start>(?:เดือน)?\S+\s*\d{4})\s*[-–ถึง]+\s*(?P<end>(?:เดือน)?\S+\s*\d{4})")
 _SIGNATURE = re.compile(r"^\s*\((?P<name>[^()\n]{3,60})\)\s*$")
-_CODE = re.compile(r"\b(50\d{2}0000-\d{4})\b")
+_CODE = re.compile(rf"\b({PROJECT_CODE})\b")
 
 
 def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
@@ -36,12 +36,13 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         start = parse_thai_month_year(period.group("start"))
         end = parse_thai_month_year(period.group("end"), end_of_month=True)
     if budget is None:
-        findings.append(Finding("budget_missing", "warning", "no budget amount found in the proposal"))
+        findings.append(Finding.of("budget_missing", "no budget amount found in the proposal"))
     code = _CODE.search(body)
     header = ProjectHeader(
         project_code=code.group(1) if code else None,
         fiscal_year=int(year.group("v")) if year else None,
-        name_th=name.group("v"), budget_thb=_budget(budget.group("v"), findings) if budget else None,
+        name_th=name.group("v"),
+        budget_thb=read_or_find(parse_amount, budget.group("v"), "budget", findings) if budget else None,
         reported_spent_thb=None, start_date=start, end_date=end,
         unit_th=unit.group("v") if unit else None,
     )
@@ -52,14 +53,6 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         networks=tuple(network_numbers(body)), schools=tuple(school_mentions(body)),
         findings=tuple(findings),
     )
-
-
-def _budget(raw: str, findings: list[Finding]):  # noqa: ANN202
-    try:
-        return parse_amount(raw)
-    except ValueError as exc:
-        findings.append(Finding("implausible_value", "warning", f"budget: {exc}; stored NULL"))
-        return None
 
 
 def signatories(lines: list[str], titles: TitleBook) -> list[PersonMention]:

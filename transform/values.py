@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
+from common.records import Finding
 from common.text import thai_digits_to_arabic
 
+T = TypeVar("T")
+
+PROJECT_CODE = r"50\d{2}0000-\d{4}"  # 50XX0000-NNNN, XX the district office: the code's one pattern
 BE_OFFSET = 543
 THAI_MONTHS = {
     "มกราคม": 1, "กุมภาพันธ์": 2, "มีนาคม": 3, "เมษายน": 4, "พฤษภาคม": 5, "มิถุนายน": 6,
@@ -121,3 +127,24 @@ def normalize_phone(text: str) -> str | None:
     """'เบอร์โทร 6425' -> '6425'; '(โทร.02 6289067)' -> '026289067'; None when no digits."""
     digits = re.sub(r"\D", "", thai_digits_to_arabic(text))
     return digits or None
+
+
+def read_value(parse: Callable[[str], T | None], raw: str) -> tuple[T | None, str | None]:
+    """(parse(raw), None), or (None, why) when raw cannot be such a value (parse raised ValueError)."""
+    try:
+        return parse(raw), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def implausible(where: str, raw: str, why: str) -> Finding:
+    """The finding for a value that cannot be read: it is stored NULL, and this says where and why."""
+    return Finding.of("implausible_value", f"{where}: {raw!r} cannot be read ({why}); stored NULL")
+
+
+def read_or_find(parse: Callable[[str], T | None], raw: str, where: str, findings: list[Finding]) -> T | None:
+    """parse(raw); or None and an implausible_value finding (in findings) when it cannot be read."""
+    value, why = read_value(parse, raw)
+    if why is not None:
+        findings.append(implausible(where, raw, why))
+    return value

@@ -11,9 +11,9 @@ from common.text import normalize_thai
 from transform.consensus import consensus_across_renderings
 from transform.status import classify_status
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
-from transform.values import parse_be_date, parse_iso_datetime, parse_percent
+from transform.values import PROJECT_CODE, parse_be_date, parse_iso_datetime, parse_percent, read_or_find
 
-_TITLE = re.compile(r"^(?P<name>[^\n:]+?)\s*:\s*(?P<code>50\d{2}0000-\d{4})\s*$", re.MULTILINE)
+_TITLE = re.compile(rf"^(?P<name>[^\n:]+?)\s*:\s*(?P<code>{PROJECT_CODE})\s*$", re.MULTILINE)
 _DISTRICT_YEAR = re.compile(r"^(?P<unit>สำนักงานเขต\S+)\s*:\s*\(\s*(?P<year>\d{4})\s*\)", re.MULTILINE)
 _PROGRESS = re.compile(
     r"\((?P<no>\d{1,3})\)\s*ความคืบหน้าโครงการ\S*\s*ร้อยละ\s*(?P<pct>\d+(?:\.\d+)?)\s*(?:\((?P<iso>[\d-]+)\))?"
@@ -34,44 +34,13 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     title = _TITLE.search(text)
     if not title:
         raise DumpParseError(source, "web progress page without a 'name : 50XX0000-NNNN' title line")
-    unit_m = _DISTRICT_YEAR.search(text)
     findings: list[Finding] = []
-    votes: list[Vote] = []
-    progress_lines = list(_PROGRESS.finditer(text))
-    narratives = list(_NARRATIVE.finditer(text))
-    for i, m in enumerate(progress_lines):
-        no = int(m.group("no"))
-        votes.append(Vote(no, "progress_pct", 1, _safe(parse_percent, m.group("pct"), findings, no)))
-        if m.group("iso"):
-            votes.append(Vote(no, "date", 1, _safe(parse_iso_datetime, m.group("iso"), findings, no)))
-        if i < len(narratives):  # the narrative that follows states the same date in BE: a second vote
-            n = narratives[i]
-            votes.append(Vote(no, "date", 2, _safe(parse_be_date, n.group("date"), findings, no)))
-            votes.append(Vote(no, "note", 1, normalize_thai(n.group("note"))))
-    headline = _HEADLINE_PCT.search(text)
-    if headline and progress_lines:  # the page headline repeats the latest figure
-        latest = max(int(m.group("no")) for m in progress_lines)
-        votes.append(Vote(latest, "progress_pct", 2, _safe(parse_percent, headline.group(1), findings, latest)))
-    for m in _STATUS_LINE.finditer(text):
-        reading = classify_status(m.group(1))
-        latest = max((int(p.group("no")) for p in progress_lines), default=None)
-        if latest is not None:
-            if reading.plan:
-                votes.append(Vote(latest, "plan_status", 1, reading.plan))
-            if reading.target:
-                votes.append(Vote(latest, "target_status", 1, reading.target))
+    votes = _progress_votes(text, findings)
     reports, report_findings = consensus_across_renderings(votes, source)
     findings.extend(report_findings)
-    unit = _UNIT.search(text)
-    unit_th = " / ".join(x for x in (normalize_thai(unit_m.group("unit")) if unit_m else None,
-                                     normalize_thai(unit.group(1)) if unit else None) if x) or None
-    header = ProjectHeader(
-        project_code=title.group("code"), fiscal_year=int(unit_m.group("year")) if unit_m else None,
-        name_th=normalize_thai(title.group("name")), budget_thb=None, reported_spent_thb=None,
-        start_date=None, end_date=None, unit_th=unit_th,
-    )
+    unit_m = _DISTRICT_YEAR.search(text)
     return ParsedDump(
-        source_file=source, layout="web_progress", renderings=1, header=header,
+        source_file=source, layout="web_progress", renderings=1, header=_header(text, title, unit_m),
         district_mentions=tuple(district_mentions([unit_m.group("unit")] if unit_m else [])),
         people=(), reports=tuple(reports), networks=tuple(network_numbers(text)),
         schools=tuple(school_mentions(text)), votes=tuple(votes), findings=tuple(findings),
@@ -79,25 +48,60 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     )
 
 
-def _safe(parse, raw: str, findings: list[Finding], no: int):  # noqa: ANN001, ANN202
-    try:
-        return parse(raw)
-    except ValueError:
-        findings.append(Finding("impossible_value", "warning", f"report {no}: {raw!r} cannot be read; stored NULL"))
-        return None
+def _progress_votes(text: str, findings: list[Finding]) -> list[Vote]:
+    """The progress figures with their dates (CE in the heading, BE before the narrative: two votes), the
+    headline's repeat of the latest figure, and the status lines, which speak of the latest report."""
+    votes: list[Vote] = []
+    progress_lines = list(_PROGRESS.finditer(text))
+    narratives = list(_NARRATIVE.finditer(text))
+    for i, m in enumerate(progress_lines):
+        no = int(m.group("no"))
+        votes.append(Vote(no, "progress_pct", 1, read_or_find(parse_percent, m.group("pct"), f"report {no}", findings)))
+        if m.group("iso"):
+            iso = read_or_find(parse_iso_datetime, m.group("iso"), f"report {no}", findings)
+            votes.append(Vote(no, "date", 1, iso))
+        if i < len(narratives):  # the narrative that follows states the same date in BE: a second vote
+            n = narratives[i]
+            votes.append(Vote(no, "date", 2, read_or_find(parse_be_date, n.group("date"), f"report {no}", findings)))
+            votes.append(Vote(no, "note", 1, normalize_thai(n.group("note"))))
+    if not progress_lines:
+        return votes
+    latest = max(int(m.group("no")) for m in progress_lines)
+    if headline := _HEADLINE_PCT.search(text):
+        pct = read_or_find(parse_percent, headline.group(1), f"report {latest}", findings)
+        votes.append(Vote(latest, "progress_pct", 2, pct))
+    for m in _STATUS_LINE.finditer(text):
+        reading = classify_status(m.group(1))
+        if reading.plan:
+            votes.append(Vote(latest, "plan_status", 1, reading.plan))
+        if reading.target:
+            votes.append(Vote(latest, "target_status", 1, reading.target))
+    return votes
+
+
+def _header(text: str, title: re.Match[str], unit_m: re.Match[str] | None) -> ProjectHeader:
+    unit = _UNIT.search(text)
+    unit_th = " / ".join(x for x in (normalize_thai(unit_m.group("unit")) if unit_m else None,
+                                     normalize_thai(unit.group(1)) if unit else None) if x) or None
+    return ProjectHeader(
+        project_code=title.group("code"), fiscal_year=int(unit_m.group("year")) if unit_m else None,
+        name_th=normalize_thai(title.group("name")), budget_thb=None, reported_spent_thb=None,
+        start_date=None, end_date=None, unit_th=unit_th,
+    )
 
 
 def _steps(text: str, findings: list[Finding]) -> list[PlanStep]:
     steps = []
     for m in _STEP.finditer(text):
         no = int(m.group("no"))
+        where = f"plan step {no}"
         steps.append(PlanStep(
             step_no=no, description_th=normalize_thai(m.group("desc")),
-            weight_pct=_safe(parse_percent, m.group("pct"), findings, no) if m.group("pct") else None,
-            start_date=_safe(parse_iso_datetime, m.group("start"), findings, no),
-            end_date=_safe(parse_iso_datetime, m.group("end"), findings, no),
+            weight_pct=read_or_find(parse_percent, m.group("pct"), where, findings) if m.group("pct") else None,
+            start_date=read_or_find(parse_iso_datetime, m.group("start"), where, findings),
+            end_date=read_or_find(parse_iso_datetime, m.group("end"), where, findings),
         ))
     total = sum((s.weight_pct or Decimal(0)) for s in steps)
     if steps and total != Decimal(100):
-        findings.append(Finding("plan_weights_not_100", "warning", f"step weights add up to {total} %"))
+        findings.append(Finding.of("plan_weights_not_100", f"step weights add up to {total} %"))
     return steps

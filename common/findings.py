@@ -1,0 +1,70 @@
+"""Every data-quality finding the warehouse can hold (dq_issue.check_name), its severity and what it means:
+one list, used by the code that records findings, by the SQL tests, and by the data dictionary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: str  # 'error': the data is wrong or missing; 'warning': kept as printed, worth a look
+    meaning: str
+
+
+CHECKS: tuple[Check, ...] = (
+    # reading a document (transform/)
+    Check("implausible_value", WARNING, "a value that cannot be what it claims (a date that does not exist, a "
+          "number beyond what its column holds, an OCR run-on of digits): stored NULL"),
+    Check("impossible_date", WARNING, "a report date that does not exist (31/02/2564): the rendering votes "
+          "'absent'"),
+    Check("unsettled_disagreement", WARNING, "the renderings of a dump disagree on a value with no majority: "
+          "stored NULL"),
+    Check("renderings_disagree", WARNING, "the renderings disagree on a header value: the majority is stored"),
+    Check("date_settled_by_order", WARNING, "renderings tied on a report date; the one candidate in order with "
+          "its neighbours is stored"),
+    Check("unknown_status", WARNING, "a status phrase that fits no plan or target status"),
+    Check("report_numbers_missing", WARNING, "no rendering holds some report numbers of the series"),
+    Check("running_total_decreased", WARNING, "a running total below the one before it (kept as printed)"),
+    Check("budget_missing", WARNING, "a proposal with no budget amount"),
+    Check("plan_weights_not_100", WARNING, "the step weights of a web page's plan do not add up to 100 %"),
+    Check("printed_spent_mismatch", WARNING, "the printed 'spent' differs from the last running total (the "
+          "source system prints the sum of the running totals)"),
+    Check("district_code_name_mismatch", WARNING, "the project code names another district than the text; the "
+          "code's is kept"),
+    Check("district_resolved_fuzzily", WARNING, "the district mentions spell no district exactly; all of them "
+          "together point to one"),
+    Check("district_unresolved", WARNING, "the district could not be told from the mentions"),
+    # the corpus (sql/marts/dq_issue.sql)
+    Check("duplicate_project_source", WARNING, "another file reports the same project; the more complete file "
+          "is loaded, this one contributes no facts"),
+    Check("fiscal_year_missing", ERROR, "no fiscal year: the dump's facts are not loaded"),
+    Check("school_not_in_registry", WARNING, "a school named in a network listing that the BMA registry of its "
+          "district does not have (a new or renamed school); kept as spelled, listed in entity_review"),
+    Check("network_in_two_districts", WARNING, "a network placed in another district than elsewhere; the first "
+          "file's district is kept"),
+    Check("quarantined", ERROR, "the file is not a report of a known layout, or cannot be read: not loaded"),
+    # the tests of the published tables (sql/models.toml)
+    Check("unique", ERROR, "a key that must be unique appears more than once"),
+    Check("not_null", ERROR, "a column that must be filled is NULL"),
+    Check("accepted_values", ERROR, "a value outside a column's closed vocabulary"),
+    Check("relationships", ERROR, "a reference to a row that does not exist (a fact without its project, a "
+          "project without its district)"),
+    Check("progress_within_0_100", ERROR, "progress outside 0-100 %"),
+    Check("progress_never_decreases", WARNING, "progress below the report before (kept as printed)"),
+    Check("running_total_never_decreases", ERROR, "a running total below the report before"),
+    Check("report_dates_within_fiscal_year", WARNING, "a report dated outside its fiscal year"),
+    Check("spent_within_budget", WARNING, "disbursed or printed 'spent' above the budget received"),
+)
+BY_NAME: dict[str, Check] = {c.name: c for c in CHECKS}
+
+
+def check(name: str) -> Check:
+    """The check of that name; a name not in the list is a programming error, caught by the tests."""
+    try:
+        return BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"{name!r} is not a known finding (common/findings.py lists them)") from None
