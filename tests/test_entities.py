@@ -12,7 +12,7 @@ from tests.conftest import REFERENCE, SEEDS
 from transform.districts import resolve_district
 from transform.entities import Evidence, fold_documents, resolve_entities
 from transform.parse import parse
-from transform.persons import PersonNode, compare
+from transform.persons import LinkEvidence, PersonNode, compare
 
 
 def _seed_documents(titles, reference):
@@ -104,26 +104,25 @@ def _node(name: str, phone: str | None, source: str, title: str = "นาย", f
 
 
 def test_similar_names_with_different_phones_stay_apart():
-    same, _, _ = compare(_node("สมชาย ใจดี", "1512", "a"), _node("สมชาติ ใจดี", "1599", "b"), MatchSettings())
-    assert not same
+    link = compare(_node("สมชาย ใจดี", "1512", "a"), _node("สมชาติ ใจดี", "1599", "b"), MatchSettings())
+    assert not link.same and link.evidence is LinkEvidence.DIFFERENT_PHONES
 
 
 def test_tone_mark_variant_with_same_phone_merges():
-    same, _, _ = compare(_node("ณัฐพิมล สิริภักดิ์กุล", "6628", "a"), _node("ณัฐพิมล สิริภักดิกุล", "6628", "b"),
-                         MatchSettings())
-    assert same
+    link = compare(_node("ณัฐพิมล สิริภักดิ์กุล", "6628", "a"), _node("ณัฐพิมล สิริภักดิกุล", "6628", "b"),
+                   MatchSettings())
+    assert link.same and link.evidence is LinkEvidence.SAME_PHONE
 
 
 def test_titles_of_different_genders_never_merge():
-    same, _, evidence = compare(_node("สมใจ ดีงาม", "1500", "a", "นาย"), _node("สมใจ ดีงาม", "1500", "b", "นาง"),
-                                MatchSettings())
-    assert not same and "gender" in evidence
+    link = compare(_node("สมใจ ดีงาม", "1500", "a", "นาย"), _node("สมใจ ดีงาม", "1500", "b", "นาง"), MatchSettings())
+    assert not link.same and link.evidence is LinkEvidence.DIFFERENT_GENDERS and link.evidence.against
 
 
 def test_officers_of_different_districts_without_phones_stay_apart():
-    same, _, _ = compare(_node("สมใจ ดีงาม", None, "a", family="officer", district="5001"),
-                         _node("สมใจ ดีงาม", None, "b", family="officer", district="5002"), MatchSettings())
-    assert not same
+    link = compare(_node("สมใจ ดีงาม", None, "a", family="officer", district="5001"),
+                   _node("สมใจ ดีงาม", None, "b", family="officer", district="5002"), MatchSettings())
+    assert not link.same and link.evidence is LinkEvidence.DIFFERENT_DISTRICTS
 
 
 def test_resolution_does_not_depend_on_file_order(documents, reference):
@@ -160,13 +159,13 @@ def test_evidence_does_not_grow_with_repeated_documents(documents):
 def test_ocr_variant_of_an_officer_without_phone_merges_within_a_district():
     a = _node("นพดล คำแหง", None, "a", family="officer", district="5010")
     b = _node("นพตล คำแหง", None, "b", family="officer", district="5010")
-    assert compare(a, b, MatchSettings())[0]
+    assert compare(a, b, MatchSettings()).same
     c = _node("นพตล คำแหง", None, "c", family="officer", district=None)
-    assert not compare(a, c, MatchSettings())[0]  # without the district, 90 is not enough
+    assert not compare(a, c, MatchSettings()).same  # without the district, 90 is not enough
 
 
 def test_two_officers_of_one_district_sharing_a_surname_stay_apart():
     a = _node("สมชาย พงษ์ไพบูลย์", None, "a", family="officer", district="5012")
     b = _node("มาลัย พงษ์ไพบูลย์", "7942", "b", family="officer", district="5012")
-    same, score, evidence = compare(a, b, MatchSettings())
-    assert not same and score > 85 and "4 edits" in evidence  # similar by ratio, far by edits
+    link = compare(a, b, MatchSettings())
+    assert not link.same and link.score > 85 and "4 edits" in link.detail  # similar by ratio, far by edits

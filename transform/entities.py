@@ -43,7 +43,7 @@ class Evidence:
             self._add_people(group)
             nodes.append((node, group.key))
         for raw, name, network in {(s.raw, s.name_th, s.network_no) for s in dump.schools}:
-            self.schools[(raw, name, district_id, network)] += 1
+            self.schools[SchoolKey(raw, name, district_id, network)] += 1
         for no in dump.networks:
             self.networks.add(no)
             if district_id is not None:

@@ -7,6 +7,7 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -29,6 +30,14 @@ class Alias:
     source_file: str
 
 
+class Decision(StrEnum):
+    """What identity resolution did with a pair (entity_review.decision)."""
+
+    MERGED = "merged"
+    KEPT_APART = "kept_apart"
+    NOT_IN_REGISTRY = "not_in_registry"
+
+
 @dataclass(frozen=True, slots=True)
 class ReviewPair:
     """A borderline pair: close enough to look at, with the decision taken and the evidence."""
@@ -39,7 +48,7 @@ class ReviewPair:
     right_id: str
     right_name: str
     score: float
-    decision: str  # 'merged' or 'kept_apart'
+    decision: Decision
     evidence: str
 
 

@@ -17,6 +17,7 @@ import hashlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 
 from rapidfuzz import fuzz
@@ -25,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
 from common.settings import MatchSettings
 from common.text import normalize_thai, tone_skeleton
-from transform.identity import Clusters, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
+from transform.identity import Clusters, Decision, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
 
 ROLE_FAMILY = {"coordinator": "coordinator", "officer": "officer", "signatory": "officer"}
 ID_PREFIX = {"coordinator": "coor", "officer": "offi"}
@@ -114,27 +115,56 @@ def _edits(a: str, b: str) -> int:
     return Levenshtein.distance(normalize_thai(a), normalize_thai(b))
 
 
-def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> tuple[bool, float, str]:
-    """(same person?, name score, evidence in words)."""
+class LinkEvidence(Enum):
+    """What decided a comparison of two people; `against` marks evidence that they are two people."""
+
+    DIFFERENT_ROLES = ("different roles", True)
+    DIFFERENT_GENDERS = ("titles of different genders", True)
+    DIFFERENT_DISTRICTS = ("officers of different districts", True)
+    DIFFERENT_PHONES = ("different phones", True)
+    SAME_PHONE = ("same phone", False)
+    NAME_AND_DISTRICT = ("no phone on one side: name and district", False)
+    NAME_ONLY = ("no phone on one side: name only", False)
+
+    def __init__(self, words: str, against: bool):
+        self.words, self.against = words, against
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """One comparison of two people: the decision, the name score, and what decided it (with its detail
+    in words, for entity_review)."""
+
+    same: bool
+    score: float
+    evidence: LinkEvidence
+    detail: str
+
+
+def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> Link:
+    """Are a and b one person? Phones, titles and districts first; names decide only what they leave open."""
     if a.family != b.family:
-        return False, 0.0, "different roles"
+        return Link(False, 0.0, LinkEvidence.DIFFERENT_ROLES, "different roles")
     score = best_name_score(a, b, settings)
     if a.gender and b.gender and a.gender != b.gender:
-        return False, score, "titles of different genders"
+        return Link(False, score, LinkEvidence.DIFFERENT_GENDERS, "titles of different genders")
     if a.family == "officer" and a.district_id and b.district_id and a.district_id != b.district_id:
-        return False, score, f"officers of different districts ({a.district_id}, {b.district_id})"
+        return Link(False, score, LinkEvidence.DIFFERENT_DISTRICTS,
+                    f"officers of different districts ({a.district_id}, {b.district_id})")
     if a.phone and b.phone:
         if a.phone == b.phone:
-            return score >= settings.person_same_phone_min_score, score, f"same phone {a.phone}"
+            return Link(score >= settings.person_same_phone_min_score, score, LinkEvidence.SAME_PHONE,
+                        f"same phone {a.phone}")
         identical = tone_skeleton(a.name) == tone_skeleton(b.name)
-        return identical, score, f"different phones ({a.phone}, {b.phone})" + (", same name" if identical else "")
+        return Link(identical, score, LinkEvidence.DIFFERENT_PHONES,
+                    f"different phones ({a.phone}, {b.phone})" + (", same name" if identical else ""))
     edits = min_edits(a, b)
     close = edits <= settings.person_name_only_max_edits
     if a.family == "officer" and a.district_id and a.district_id == b.district_id:
-        return (score >= settings.person_same_district_min_score and close, score,
-                f"no phone on one side: name ({edits} edits) and district {a.district_id}")
-    return (score >= settings.person_no_phone_min_score and close, score,
-            f"no phone on one side: name only ({edits} edits)")
+        return Link(score >= settings.person_same_district_min_score and close, score, LinkEvidence.NAME_AND_DISTRICT,
+                    f"no phone on one side: name ({edits} edits) and district {a.district_id}")
+    return Link(score >= settings.person_no_phone_min_score and close, score, LinkEvidence.NAME_ONLY,
+                f"no phone on one side: name only ({edits} edits)")
 
 
 def local_nodes(dump: ParsedDump, district_id: str | None, pins: dict[str, dict[str, str]]) -> list[PersonNode]:
@@ -279,6 +309,14 @@ class PersonResult:
     registry: tuple[RegistryEntry, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class _Comparison:
+    i: int
+    j: int
+    link: Link
+    forbidden: bool  # the evidence said 'same', an override forbids it
+
+
 def resolve_people(groups: Iterable[PersonGroup], settings: MatchSettings, registry: Sequence[RegistryEntry] = (),
                    overrides: Overrides = NO_OVERRIDES, run_id: str | None = None) -> PersonResult:
     """People of a corpus from its folded evidence; the same answer whatever order documents came in."""
@@ -286,92 +324,123 @@ def resolve_people(groups: Iterable[PersonGroup], settings: MatchSettings, regis
     nodes += [PersonGroup.of_registry(r) for r in sorted(registry, key=lambda r: r.canonical_id)
               if r.entity_type in ID_PREFIX]
     clusters = Clusters(len(nodes), _forbidden_pairs(nodes, overrides))
-    reviews: list[ReviewPair] = []
-    decisions: list[tuple[int, int, bool, float, str]] = []
+    comparisons: list[_Comparison] = []
     for i, j in blocked_pairs([_blocking_keys(g.rep) for g in nodes]):
         if nodes[i].rep.registry and nodes[j].rep.registry:
             continue  # two registered identities join only through a document's evidence
-        same, score, evidence = compare(nodes[i].rep, nodes[j].rep, settings)
-        if same:
-            same = clusters.union(i, j)
-            if not same:
-                evidence += "; merge forbidden by an override"
-        decisions.append((i, j, same, score, evidence))
-    return _publish(nodes, clusters, decisions, settings, overrides, run_id, reviews)
-
-
-def _publish(nodes: list[PersonGroup], clusters: Clusters, decisions, settings: MatchSettings,  # noqa: ANN001
-             overrides: Overrides, run_id: str | None, reviews: list[ReviewPair]) -> PersonResult:
-    persons: list[Person] = []
-    rules: list[PersonRule] = []
-    registry_out: list[RegistryEntry] = []
-    id_of_node: dict[int, str] = {}
-    name_of_id: dict[str, str] = {}
-    used: set[str] = set()
+        link = compare(nodes[i].rep, nodes[j].rep, settings)
+        comparisons.append(_Comparison(i, j, link, link.same and not clusters.union(i, j)))
+    published = _Published(settings, overrides, run_id)
     for group in clusters.groups():
-        members = [nodes[i] for i in group]
-        family = members[0].family
-        live = [m for m in members if m.nodes]
-        spellings: Counter[str] = Counter()
-        phones: Counter[str] = Counter()
-        districts: Counter[str] = Counter()
-        titles: Counter[str] = Counter()
-        positions: Counter[str] = Counter()
-        digest = 0
-        for m in live:
-            spellings.update(m.spellings)
-            if m.rep.phone:
-                phones[m.rep.phone] += m.nodes  # a node's phone is part of its signature
-            districts.update(m.districts)
-            titles.update(m.titles)
-            positions.update(m.positions)
-            digest ^= m.files_digest
-        fixed = sorted({m.rep.pinned_id for m in members if m.rep.pinned_id}) or sorted(
-            {m.rep.registry.canonical_id for m in members if m.rep.registry})
-        registered = {m.rep.registry.canonical_id: m.rep.registry for m in members if m.rep.registry}
-        name = most_frequent(spellings, _shortest_first) or members[0].rep.name
-        phone = most_frequent(phones) or members[0].rep.phone
-        district = most_frequent(districts)
-        if fixed:
-            pid = fixed[0]
-        else:
-            pid = stable_id(ID_PREFIX[family], name, phone or "", district if family == "officer" else "")
-            if pid in used:
-                pid = stable_id(ID_PREFIX[family], name, phone or "", f"{digest:016x}")
-        used.add(pid)
-        name = overrides.renames(family).get(pid, name)
-        name_of_id[pid] = name
-        for i in group:
-            id_of_node[i] = pid
-        for other in fixed[1:]:
-            if other in registered:
-                reviews.append(ReviewPair(family, pid, name, other, registered[other].canonical_name, 100.0,
-                                          "merged", "two registered identities joined by new evidence; "
-                                          f"{other} now resolves to {pid}"))
-        previous = registered.get(pid)
-        registry_out.append(RegistryEntry(
-            family, pid, name, phone, district,
-            tuple(sorted(set(spellings) | set(previous.spellings if previous else ()))),
-            previous.first_run_id if previous else run_id))
-        if not live:
-            continue  # registered earlier, absent from today's documents: kept in the registry only
-        persons.append(Person(pid, family, name, most_frequent(titles), phone, most_frequent(positions), district))
-        for m in live:
-            own = m.rep.name
-            for spelling in sorted(m.spellings):
-                score = round(name_score(spelling, name, settings), 1)
-                method = ("pinned" if m.rep.pinned_id else "exact" if spelling == name
-                          else "same_field_other_renderings" if own == name else "cross_document_evidence")
-                rules.append(PersonRule(m.key, spelling, pid, family, name, score, method))
-    for i, j, same, score, evidence in decisions:
-        a, b = id_of_node[i], id_of_node[j]
-        if a == b and not same:
-            continue
-        borderline = settings.person_review_min_score <= score < settings.person_review_max_score
-        if borderline and (a != b or "phone" not in evidence or "different" in evidence):
-            left, right = sorted((a, b))
-            reviews.append(ReviewPair(nodes[i].family, left, name_of_id[left], right, name_of_id[right],
-                                      round(score, 1), "merged" if a == b else "kept_apart", evidence))
+        published.add_identity(group, _Tally.of([nodes[i] for i in group]))
+    reviews = published.reviews + [r for c in comparisons if (r := published.review(c, nodes[c.i].family))]
     unique_reviews = sorted(set(reviews), key=lambda r: (r.entity_type, r.left_id, r.right_id, r.decision))
-    return PersonResult(tuple(sorted(persons, key=lambda p: p.person_id)), tuple(rules), tuple(unique_reviews),
-                        tuple(sorted(registry_out, key=lambda r: r.canonical_id)))
+    return PersonResult(tuple(sorted(published.persons, key=lambda p: p.person_id)), tuple(published.rules),
+                        tuple(unique_reviews), tuple(sorted(published.registry, key=lambda r: r.canonical_id)))
+
+
+@dataclass
+class _Tally:
+    """The groups of one identity, their evidence added up (registered-only members count for nothing)."""
+
+    members: list[PersonGroup]
+    live: list[PersonGroup]
+    spellings: Counter[str] = field(default_factory=Counter)
+    phones: Counter[str] = field(default_factory=Counter)
+    districts: Counter[str] = field(default_factory=Counter)
+    titles: Counter[str] = field(default_factory=Counter)
+    positions: Counter[str] = field(default_factory=Counter)
+    digest: int = 0
+
+    @classmethod
+    def of(cls, members: list[PersonGroup]) -> _Tally:
+        tally = cls(members, [m for m in members if m.nodes])
+        for m in tally.live:
+            tally.spellings.update(m.spellings)
+            if m.rep.phone:
+                tally.phones[m.rep.phone] += m.nodes  # a node's phone is part of its signature
+            tally.districts.update(m.districts)
+            tally.titles.update(m.titles)
+            tally.positions.update(m.positions)
+            tally.digest ^= m.files_digest
+        return tally
+
+    @property
+    def family(self) -> str:
+        return self.members[0].family
+
+    @property
+    def fixed_ids(self) -> list[str]:
+        """Pinned ids, else the ids earlier runs registered for its members, sorted."""
+        return sorted({m.rep.pinned_id for m in self.members if m.rep.pinned_id}) or sorted(
+            {m.rep.registry.canonical_id for m in self.members if m.rep.registry})
+
+    @property
+    def registered(self) -> dict[str, RegistryEntry]:
+        return {m.rep.registry.canonical_id: m.rep.registry for m in self.members if m.rep.registry}
+
+
+class _Published:
+    """Identities as they are published: persons, the rules their spellings resolve by, the registry,
+    and the pairs to review."""
+
+    def __init__(self, settings: MatchSettings, overrides: Overrides, run_id: str | None):
+        self.settings, self.overrides, self.run_id = settings, overrides, run_id
+        self.persons: list[Person] = []
+        self.rules: list[PersonRule] = []
+        self.registry: list[RegistryEntry] = []
+        self.reviews: list[ReviewPair] = []
+        self.id_of_node: dict[int, str] = {}
+        self.name_of_id: dict[str, str] = {}
+        self.used: set[str] = set()
+
+    def add_identity(self, group: list[int], tally: _Tally) -> None:
+        family, fixed = tally.family, tally.fixed_ids
+        name = most_frequent(tally.spellings, _shortest_first) or tally.members[0].rep.name
+        phone = most_frequent(tally.phones) or tally.members[0].rep.phone
+        district = most_frequent(tally.districts)
+        pid = fixed[0] if fixed else self._new_id(family, name, phone, district, tally.digest)
+        name = self.overrides.renames(family).get(pid, name)
+        self.name_of_id[pid] = name
+        self.id_of_node.update((i, pid) for i in group)
+        registered = tally.registered
+        self.reviews += [ReviewPair(family, pid, name, other, registered[other].canonical_name, 100.0,
+                                    Decision.MERGED, "two registered identities joined by new evidence; "
+                                    f"{other} now resolves to {pid}") for other in fixed[1:] if other in registered]
+        previous = registered.get(pid)
+        self.registry.append(RegistryEntry(
+            family, pid, name, phone, district,
+            tuple(sorted(set(tally.spellings) | set(previous.spellings if previous else ()))),
+            previous.first_run_id if previous else self.run_id))
+        if not tally.live:
+            return  # registered earlier, absent from today's documents: kept in the registry only
+        self.persons.append(Person(pid, family, name, most_frequent(tally.titles), phone,
+                                   most_frequent(tally.positions), district))
+        for m in tally.live:
+            for spelling in sorted(m.spellings):
+                score = round(name_score(spelling, name, self.settings), 1)
+                method = ("pinned" if m.rep.pinned_id else "exact" if spelling == name
+                          else "same_field_other_renderings" if m.rep.name == name else "cross_document_evidence")
+                self.rules.append(PersonRule(m.key, spelling, pid, family, name, score, method))
+
+    def _new_id(self, family: str, name: str, phone: str | None, district: str | None, digest: int) -> str:
+        pid = stable_id(ID_PREFIX[family], name, phone or "", district if family == "officer" else "")
+        if pid in self.used:  # two people with one name and phone: where they were seen tells them apart
+            pid = stable_id(ID_PREFIX[family], name, phone or "", f"{digest:016x}")
+        self.used.add(pid)
+        return pid
+
+    def review(self, c: _Comparison, family: str) -> ReviewPair | None:
+        """A borderline comparison worth a look: two identities kept apart, or one merged although some
+        evidence speaks against it."""
+        a, b = self.id_of_node[c.i], self.id_of_node[c.j]
+        same = c.link.same and not c.forbidden
+        if a == b and not same:
+            return None
+        borderline = self.settings.person_review_min_score <= c.link.score < self.settings.person_review_max_score
+        if not borderline or (a == b and not c.link.evidence.against):
+            return None
+        left, right = sorted((a, b))
+        detail = c.link.detail + ("; merge forbidden by an override" if c.forbidden else "")
+        return ReviewPair(family, left, self.name_of_id[left], right, self.name_of_id[right], round(c.link.score, 1),
+                          Decision.MERGED if a == b else Decision.KEPT_APART, detail)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import Levenshtein
@@ -13,7 +14,7 @@ from rapidfuzz.distance import Levenshtein
 from common.records import NO_OVERRIDES, Overrides, Reference, RegistrySchool
 from common.settings import MatchSettings
 from common.text import normalize_thai, tone_skeleton
-from transform.identity import Clusters, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
+from transform.identity import Clusters, Decision, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,17 +30,27 @@ def school_score(a: str, b: str) -> float:
     return max(fuzz.ratio(a, b), fuzz.ratio(tone_skeleton(a), tone_skeleton(b)) - 2)
 
 
+@dataclass(frozen=True, slots=True)
+class RegistryMatch:
+    """The best registry school for a spelling within its district (None under the threshold), its score,
+    and the runner-up's."""
+
+    school: RegistrySchool | None
+    score: float
+    runner_up: RegistrySchool | None
+    runner_score: float
+
+
 def match_registry(name: str, district_id: str | None, reference: Reference, settings: MatchSettings,
-                   ) -> tuple[RegistrySchool | None, float, RegistrySchool | None, float]:
-    """Best registry school for a spelling within its district: (school, score, runner-up, its score)."""
+                   ) -> RegistryMatch:
     pool = [s for s in reference.schools if district_id is None or s.district_id == district_id]
     scored = sorted(((max(school_score(name, s.name_th), school_score(name, s.short_th) if s.short_th else 0.0),
                       s.name_th, s) for s in pool), key=lambda t: (-t[0], t[1]))
     if not scored:
-        return None, 0.0, None, 0.0
+        return RegistryMatch(None, 0.0, None, 0.0)
     best = scored[0]
     runner = scored[1] if len(scored) > 1 else (0.0, "", None)
-    return (best[2] if best[0] >= settings.school_min_score else None), best[0], runner[2], runner[0]
+    return RegistryMatch(best[2] if best[0] >= settings.school_min_score else None, best[0], runner[2], runner[0])
 
 
 def same_unregistered_school(a: str, b: str, settings: MatchSettings) -> bool:
@@ -53,7 +64,13 @@ def registry_school_id(school: RegistrySchool) -> str:
     return stable_id("sch", school.name_th, school.district_id)
 
 
-SchoolKey = tuple[str, str, str | None, int | None]  # raw spelling, name, district_id, network_no
+class SchoolKey(NamedTuple):
+    """One distinct school mention: its spelling, as printed and normalised, its district and network."""
+
+    raw: str
+    name: str  # without โรงเรียน, normalised
+    district_id: str | None
+    network_no: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,108 +97,145 @@ class SchoolResult:
     registry: tuple[RegistryEntry, ...]
 
 
+@dataclass
+class _Found:
+    """A school as resolution finds it: its name, district, whether the registry has it, and how many
+    documents named it with each network."""
+
+    name: str
+    district_id: str | None
+    in_registry: bool
+    networks: Counter[int] = field(default_factory=Counter)
+
+
 def resolve_schools(mentions: Mapping[SchoolKey, int], reference: Reference, settings: MatchSettings,
                     registry: Sequence[RegistryEntry] = (), overrides: Overrides = NO_OVERRIDES,
                     run_id: str | None = None) -> SchoolResult:
     """Schools of a corpus from the tally of its distinct mentions (how many documents made each)."""
     rules: list[SchoolRule] = []
     reviews: list[ReviewPair] = []
-    found: dict[str, dict] = {}
+    found: dict[str, _Found] = {}
     unmatched: list[tuple[SchoolKey, int]] = []
     pins = overrides.pins("school")
-    for key in sorted(mentions, key=lambda k: (k[0], k[1], k[2] or "", k[3] or 0)):
-        raw, name, district_id, network = key
-        count = mentions[key]
-        pinned = pins.get(normalize_thai(name)) or pins.get(normalize_thai(raw))
-        school, score, runner, runner_score = match_registry(name, district_id, reference, settings)
-        if pinned is None and school is None:
-            unmatched.append((key, count))
+    for key in sorted(mentions, key=lambda k: (k.raw, k.name, k.district_id or "", k.network_no or 0)):
+        pinned = pins.get(normalize_thai(key.name)) or pins.get(normalize_thai(key.raw))
+        match = match_registry(key.name, key.district_id, reference, settings)
+        if pinned is None and match.school is None:
+            unmatched.append((key, mentions[key]))
             continue
-        sid = pinned or registry_school_id(school)  # type: ignore[arg-type]
-        canonical = school.name_th if school and not pinned else name
-        entry = found.setdefault(sid, {"name": canonical, "district": school.district_id if school
-                                       else district_id, "registry": school is not None and not pinned,
-                                       "networks": Counter()})
-        if network is not None:
-            entry["networks"][network] += count
-        method = "pinned" if pinned else "registry_exact" if score >= 100 else "registry_fuzzy"
-        rules.append(SchoolRule(raw, name, district_id, network, sid, entry["name"], round(score, 1), method))
-        close_runner = runner is not None and score - runner_score < settings.school_review_margin
-        if not pinned and score < 100 and close_runner:
-            reviews.append(ReviewPair("school", sid, canonical, registry_school_id(runner),
-                                      runner.name_th,  # type: ignore[union-attr]
-                                      round(score, 1), "merged",
-                                      f"{raw} is {score:.1f} like {canonical}, {runner_score:.1f} like "
-                                      f"{runner.name_th}"))
-    schools_unregistered, more_rules, more_reviews, registry_out = _cluster_unregistered(
-        unmatched, registry, settings, run_id)
-    for sid, entry in schools_unregistered.items():
-        found.setdefault(sid, entry)
-    rules += more_rules
-    reviews += more_reviews
+        rule, review = _matched(key, mentions[key], pinned, match, found, settings)
+        rules.append(rule)
+        reviews += [review] if review else []
+    unregistered = _Unregistered(unmatched, registry, settings, run_id)
+    for sid, school in unregistered.cluster().items():
+        found.setdefault(sid, school)
     renames = overrides.renames("school")
-    schools = tuple(
-        School(sid, renames.get(sid, e["name"]),
-               most_frequent(e["networks"]),
-               e["district"], e["registry"])
-        for sid, e in sorted(found.items()))
-    return SchoolResult(schools, tuple(rules), tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
-                        tuple(registry_out))
+    schools = tuple(School(sid, renames.get(sid, f.name), most_frequent(f.networks), f.district_id, f.in_registry)
+                    for sid, f in sorted(found.items()))
+    reviews += unregistered.reviews
+    return SchoolResult(schools, tuple(rules + unregistered.rules),
+                        tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
+                        tuple(unregistered.registry.values()))
 
 
-def _cluster_unregistered(unmatched: list[tuple[SchoolKey, int]], registry: Sequence[RegistryEntry],
-                          settings: MatchSettings, run_id: str | None):  # noqa: ANN202
-    """Spellings of schools the registry does not know, grouped per district by similarity."""
-    known = [r for r in registry if r.entity_type == "school"]
-    # (name, district, network, raw, documents); a registered school has no raw spelling
-    items = [(name, district, network, raw, count) for (raw, name, district, network), count in unmatched]
-    items += [(r.canonical_name, r.district_id, None, None, 0) for r in known]
-    clusters = Clusters(len(items))
-    # identical (name, district, network, registered-or-not) items need no comparison: join them first
-    first_of: dict[tuple, int] = {}
-    for i, (name, district, network, raw, _) in enumerate(items):
-        rep = first_of.setdefault((name, district, network, raw is None), i)
-        clusters.union(rep, i)
-    reps = sorted(first_of.values())
-    keys = [[f"{items[i][1]}:{tone_skeleton(items[i][0])[:3]}", f"{items[i][1]}:{tone_skeleton(items[i][0])[-3:]}"]
-            for i in reps]
-    for x, y in blocked_pairs(keys):
-        i, j = reps[x], reps[y]
-        a, b = items[i], items[j]
-        if a[1] != b[1] or (a[2] and b[2] and a[2] != b[2]):
-            continue
-        if (a[3] is None and b[3] is None) or not same_unregistered_school(a[0], b[0], settings):
-            continue
-        clusters.union(i, j)
-    found: dict[str, dict] = {}
-    rules, reviews, registry_out = [], [], {}
-    for group in clusters.groups():
-        live = [items[i] for i in group if items[i][3] is not None]
-        registered = sorted(known[i - len(unmatched)].canonical_id for i in group if i >= len(unmatched))
-        if not live:
-            continue
+def _matched(key: SchoolKey, documents: int, pinned: str | None, match: RegistryMatch, found: dict[str, _Found],
+             settings: MatchSettings) -> tuple[SchoolRule, ReviewPair | None]:
+    """The rule of a mention that a pin or the registry resolves (and a review when the registry's
+    runner-up was close)."""
+    school = match.school
+    sid = pinned or registry_school_id(school)  # type: ignore[arg-type]
+    canonical = school.name_th if school and not pinned else key.name
+    entry = found.setdefault(sid, _Found(canonical, school.district_id if school else key.district_id,
+                                         school is not None and not pinned))
+    if key.network_no is not None:
+        entry.networks[key.network_no] += documents
+    method = "pinned" if pinned else "registry_exact" if match.score >= 100 else "registry_fuzzy"
+    rule = SchoolRule(key.raw, key.name, key.district_id, key.network_no, sid, entry.name, round(match.score, 1),
+                      method)
+    runner = match.runner_up
+    close_runner = runner is not None and match.score - match.runner_score < settings.school_review_margin
+    if pinned or match.score >= 100 or not close_runner:
+        return rule, None
+    return rule, ReviewPair("school", sid, canonical, registry_school_id(runner), runner.name_th,  # type: ignore[arg-type]
+                            round(match.score, 1), Decision.MERGED,
+                            f"{key.raw} is {match.score:.1f} like {canonical}, {match.runner_score:.1f} like "
+                            f"{runner.name_th}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A spelling of a school the registry does not know, or a school an earlier run registered."""
+
+    name: str
+    district_id: str | None
+    network_no: int | None
+    raw: str | None  # None: registered by an earlier run (no mention today)
+    documents: int
+    registered_id: str | None = None
+
+
+class _Unregistered:
+    """Spellings of schools the registry does not know, grouped per district by similarity: each group is
+    one school, with the id an earlier run gave it if it has one."""
+
+    def __init__(self, unmatched: list[tuple[SchoolKey, int]], registry: Sequence[RegistryEntry],
+                 settings: MatchSettings, run_id: str | None):
+        self.items = [_Candidate(k.name, k.district_id, k.network_no, k.raw, n) for k, n in unmatched]
+        self.items += [_Candidate(r.canonical_name, r.district_id, None, None, 0, r.canonical_id)
+                       for r in registry if r.entity_type == "school"]
+        self.settings, self.run_id = settings, run_id
+        self.rules: list[SchoolRule] = []
+        self.reviews: list[ReviewPair] = []
+        self.registry: dict[str, RegistryEntry] = {}
+
+    def cluster(self) -> dict[str, _Found]:
+        found: dict[str, _Found] = {}
+        for group in self._groups():
+            live = [self.items[i] for i in group if self.items[i].raw is not None]
+            if live:
+                registered = sorted(self.items[i].registered_id for i in group if self.items[i].registered_id)
+                self._publish(live, registered[0] if registered else None, found)
+        return found
+
+    def _groups(self) -> list[list[int]]:
+        clusters = Clusters(len(self.items))
+        # identical (name, district, network, registered-or-not) items need no comparison: join them first
+        first_of: dict[tuple, int] = {}
+        for i, it in enumerate(self.items):
+            clusters.union(first_of.setdefault((it.name, it.district_id, it.network_no, it.raw is None), i), i)
+        reps = sorted(first_of.values())
+        keys = [[f"{self.items[i].district_id}:{tone_skeleton(self.items[i].name)[:3]}",
+                 f"{self.items[i].district_id}:{tone_skeleton(self.items[i].name)[-3:]}"] for i in reps]
+        for x, y in blocked_pairs(keys):
+            a, b = self.items[reps[x]], self.items[reps[y]]
+            if a.district_id != b.district_id or (a.network_no and b.network_no and a.network_no != b.network_no):
+                continue
+            if (a.raw is None and b.raw is None) or not same_unregistered_school(a.name, b.name, self.settings):
+                continue
+            clusters.union(reps[x], reps[y])
+        return clusters.groups()
+
+    def _publish(self, live: list[_Candidate], registered_id: str | None, found: dict[str, _Found]) -> None:
         spellings: Counter[str] = Counter()
         networks: Counter[int] = Counter()
         for it in live:
-            spellings[it[0]] += it[4]
-            if it[2] is not None:
-                networks[it[2]] += it[4]
+            spellings[it.name] += it.documents
+            if it.network_no is not None:
+                networks[it.network_no] += it.documents
         name = most_frequent(spellings)
-        district = live[0][1]
-        sid = registered[0] if registered else stable_id("sch", name, district or "")
+        district = live[0].district_id
+        sid = registered_id or stable_id("sch", name, district or "")
         if sid in found:  # one spelling in one district, apart only by network numbers: one school
-            found[sid]["networks"].update(networks)
+            found[sid].networks.update(networks)
         else:
-            found[sid] = {"name": name, "district": district, "registry": False, "networks": networks}
+            found[sid] = _Found(name, district, False, networks)  # type: ignore[arg-type]
         finding = (f"{name} matches no registry school of district {district}; kept as spelled, listed in "
                    "entity_review")
-        for name_i, district_i, network_i, raw, _ in live:
-            rules.append(SchoolRule(raw, name_i, district_i, network_i, sid, name,
-                                    round(school_score(name_i, name), 1), "not_in_registry", finding))
-        reviews.append(ReviewPair("school", sid, name, "", "", 0.0, "not_in_registry",
-                                  f"spelled {', '.join(sorted(spellings))}; no registry school of district "
-                                  f"{district} scores {settings.school_min_score:.0f} or more"))
-        known_spellings = registry_out[sid].spellings if sid in registry_out else ()
-        registry_out[sid] = RegistryEntry("school", sid, found[sid]["name"], None, district,
-                                          tuple(sorted({*spellings, *known_spellings})), run_id)
-    return found, rules, reviews, list(registry_out.values())
+        self.rules += [SchoolRule(it.raw, it.name, it.district_id, it.network_no, sid, name,  # type: ignore[arg-type]
+                                  round(school_score(it.name, name), 1), "not_in_registry", finding) for it in live]
+        self.reviews.append(ReviewPair("school", sid, name, "", "", 0.0, Decision.NOT_IN_REGISTRY,
+                                       f"spelled {', '.join(sorted(spellings))}; no registry school of district "
+                                       f"{district} scores {self.settings.school_min_score:.0f} or more"))
+        known = self.registry[sid].spellings if sid in self.registry else ()
+        self.registry[sid] = RegistryEntry("school", sid, found[sid].name, None, district,
+                                           tuple(sorted({*spellings, *known})), self.run_id)
