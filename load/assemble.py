@@ -19,11 +19,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from load.duck import connect, execute, identifier, literal, sql_file
-from load.tables import FACT_TABLES, LOOKUP_SCHEMAS, MART_TABLES, SCHEMAS, STAGED_TABLES, WORK_SCHEMAS
+from load.duck import connect, execute, identifier, literal
+from load.models import Model, load_project
+from load.tables import FACT_TABLES, LOOKUP_SCHEMAS, SCHEMAS, STAGED_TABLES, WORK_SCHEMAS
 
 MEMORY_LIMIT = "128MB"
-STAGING_STEPS = ("project_source", "loaded_files", "person_of", "school_mention_resolved")  # sql/staging/<step>.sql
 # facts are sorted; the audit tables keep the chunks' order, which is the sorted order of the files
 ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no"}
 
@@ -45,32 +45,21 @@ def assemble(version: Path, chunks_dir: Path, lookups: dict[str, pa.Table], prev
     """Write every staged and mart table of a new version; returns this run's dq findings by check name."""
     scratch = version / ".assembly"
     scratch.mkdir(parents=True, exist_ok=True)
-    # a database on disk, not in memory: what the staging steps build can leave memory for disk
+    # a database on disk, not in memory: what the staging models build can leave memory for disk
     con = connect(scratch / "assembly.duckdb")
     try:
         execute(con, "memory limit", f"SET memory_limit = {literal(MEMORY_LIMIT)}")
         execute(con, "spill folder", f"SET temp_directory = {literal(str(scratch / 'spill'))}")
-        for name in (*STAGED_TABLES, *WORK_SCHEMAS):
-            _stage_view(con, name, sorted((chunks_dir / name).glob("chunk-*.parquet")))
-        for name, table in lookups.items():  # as tables of the database, whose sizes the planner knows
-            con.register("lookup", table.cast(LOOKUP_SCHEMAS[name]))
-            execute(con, f"lookup {name}", f"CREATE TABLE {identifier(name)} AS SELECT * FROM lookup")
-            con.unregister("lookup")
-        con.register("run_info", pa.table({"run_id": [run.run_id], "recorded_at": [run.recorded_at]},
-                                          schema=pa.schema([("run_id", pa.string()),
-                                                            ("recorded_at", SCHEMAS["ingest_ledger"].field(
-                                                                "recorded_at").type)])))
+        _inputs(con, chunks_dir, lookups, run)
         _check_accounting(con, run.files_seen)
-        for step in STAGING_STEPS:
-            execute(con, f"staging {step}", sql_file(f"staging/{step}.sql"))
+        project = load_project()
+        for model in project.staging:
+            kind = "TABLE" if model.materialized == "table" else "VIEW"
+            execute(con, f"staging {model.name}", f"CREATE {kind} {identifier(model.name)} AS {model.select()}")
         for name in STAGED_TABLES:
             _write_staged(con, version, name, run.fiscal_year)
-        for name in MART_TABLES:
-            target = version / name / ("part-0.parquet" if name != "ingest_ledger" else f"run-{run.run_id}.parquet")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            execute(con, f"mart {name}", f"COPY ({sql_file(f'marts/{name}.sql')}) TO {literal(str(target))} "
-                                         "(FORMAT parquet, COMPRESSION zstd)")
-            _check_schema(name, target)
+        for model in project.marts:
+            _write_mart(con, version, model, run)
         _link_earlier_ledgers(previous, version)
         dq = literal(str(version / "dq_issue" / "part-0.parquet"))
         rows = execute(con, "dq findings", f"SELECT check_name, count(*) FROM read_parquet({dq}) GROUP BY 1").fetchall()
@@ -78,6 +67,30 @@ def assemble(version: Path, chunks_dir: Path, lookups: dict[str, pa.Table], prev
     finally:
         con.close()
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _inputs(con, chunks_dir: Path, lookups: dict[str, pa.Table], run: RunInfo) -> None:  # noqa: ANN001
+    """What the models read: the staged chunks as views, the resolved identities as tables, run_info."""
+    for name in (*STAGED_TABLES, *WORK_SCHEMAS):
+        _stage_view(con, name, sorted((chunks_dir / name).glob("chunk-*.parquet")))
+    for name, table in lookups.items():  # as tables of the database, whose sizes the planner knows
+        con.register("lookup", table.cast(LOOKUP_SCHEMAS[name]))
+        execute(con, f"lookup {name}", f"CREATE TABLE {identifier(name)} AS SELECT * FROM lookup")
+        con.unregister("lookup")
+    recorded_at = SCHEMAS["ingest_ledger"].field("recorded_at").type
+    con.register("run_info", pa.table({"run_id": [run.run_id], "recorded_at": [run.recorded_at]},
+                                      schema=pa.schema([("run_id", pa.string()), ("recorded_at", recorded_at)])))
+
+
+def _write_mart(con, version: Path, model: Model, run: RunInfo) -> None:  # noqa: ANN001
+    """A mart as its published Parquet file, checked against the contract's columns and types. The ledger
+    is written per run (earlier runs' files are linked as they are)."""
+    name = model.name
+    target = version / name / ("part-0.parquet" if name != "ingest_ledger" else f"run-{run.run_id}.parquet")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    execute(con, f"mart {name}",
+            f"COPY ({model.select()}) TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+    _check_schema(name, target)
 
 
 def _link_earlier_ledgers(previous: Path | None, version: Path) -> None:

@@ -25,7 +25,8 @@ import pyarrow.parquet as pq
 from common.settings import SQL_DIR
 from load.assemble import RunInfo, assemble
 from load.duck import connect, execute, identifier, literal, sql_file
-from load.tables import FACT_TABLES, MART_TABLES, SCHEMAS, STAGED_TABLES
+from load.models import load_project
+from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
 
 DUCKDB_FILE = "warehouse.duckdb"
 VERSIONS = "versions"
@@ -38,7 +39,7 @@ class CheckFailure:
     project_key: str | None
     source_file: str | None
     detail: str
-    severity: str = "error"
+    severity: str
 
 
 def current_version(warehouse_dir: Path) -> Path | None:
@@ -81,7 +82,7 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chun
     findings = assemble(version, chunks_dir, lookups, previous, run)
     if run.fiscal_year is not None and previous is not None:
         _link_other_years(previous, version, run.fiscal_year)
-    names = sorted({*tables, *STAGED_TABLES, *MART_TABLES})
+    names = sorted({*tables, *STAGED_TABLES, *(m.name for m in load_project().marts)})
     failures = run_checks(version, names)
     if failures:
         dq = [{"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
@@ -168,16 +169,16 @@ def _views(con, root: Path, names: Sequence[str]) -> None:  # noqa: ANN001 - a D
 
 
 def run_checks(version: Path, names: Sequence[str]) -> list[CheckFailure]:
-    """Every sql/checks/*.sql on the new version returns its offending rows; zero rows is a pass."""
+    """Every test of sql/models.toml on the new version returns its offending rows; zero rows is a pass."""
     con = connect(Path(":memory:"))
     try:
         _views(con, version, names)
         failures: list[CheckFailure] = []
-        for path in sorted((SQL_DIR / "checks").glob("*.sql")):
-            sql = path.read_text(encoding="utf-8")
-            severity = "warning" if sql.startswith("-- severity: warning") else "error"
-            rows = execute(con, f"check {path.stem}", sql).fetchall()
-            failures.extend(CheckFailure(path.stem, r[0], r[1], r[2], severity) for r in rows)
+        for test in load_project().tests:
+            rows = execute(con, f"test {test.check_name} {test.table}".strip(),
+                           f"SELECT project_key, source_file, detail FROM ({test.sql})").fetchall()
+            failures.extend(CheckFailure(test.check_name, key, source, detail, test.severity)
+                            for key, source, detail in rows)
         return failures
     finally:
         con.close()

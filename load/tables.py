@@ -76,8 +76,6 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 FACT_TABLES = ("fact_monthly_progress", "fact_disbursement")
 STAGED_TABLES = (*FACT_TABLES, "audit_value_vote", "project_plan_step")  # built per dump, streamed to disk
-# built in DuckDB from what was staged per document, joined to the resolved identities (sql/marts/)
-MART_TABLES = ("dim_project", "bridge_project_network", "entity_alias", "dq_issue", "ingest_ledger")
 
 # what the parsing workers stage per document besides the facts: read by sql/staging and sql/marts
 WORK_SCHEMAS: dict[str, pa.Schema] = {

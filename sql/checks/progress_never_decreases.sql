@@ -1,4 +1,3 @@
--- severity: warning
 -- Progress is cumulative: it never goes down from one report to the next (kept as printed, flagged).
 SELECT project_key, source_file,
        'report ' || report_no || ': progress ' || progress_pct || ' % after ' || prev || ' %' AS detail

@@ -1,4 +1,3 @@
--- severity: warning
 -- A report's date lies within its fiscal year (BE year Y runs from 1 October of CE Y-544 to 30 September
 -- of CE Y-543).
 SELECT project_key, source_file,

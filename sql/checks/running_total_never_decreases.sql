@@ -1,4 +1,3 @@
--- severity: error
 -- Running totals never decrease from one report to the next.
 SELECT project_key, source_file,
        'report ' || report_no || ': running total ' || cumulative_disbursed_thb || ' after ' || prev AS detail

@@ -1,4 +1,3 @@
--- severity: warning
 -- Money disbursed (the last running total) or printed as spent is not above the budget received.
 SELECT p.project_key, p.source_file,
        'last running total ' || f.last_total || ' above budget ' || p.budget_thb AS detail

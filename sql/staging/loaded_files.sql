@@ -1,5 +1,4 @@
 -- The files whose facts are loaded: each project's chosen source, when it has a fiscal year.
-CREATE TABLE loaded_files AS
 SELECT source_file
 FROM project_source
 WHERE source_rank = 1 AND fiscal_year IS NOT NULL

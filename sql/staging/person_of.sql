@@ -1,4 +1,3 @@
 -- The person each signature resolved to (every spelling of a signature resolves to the same person).
-CREATE TABLE person_of AS
 SELECT DISTINCT signature_key, person_id
 FROM person_rule

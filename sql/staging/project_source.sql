@@ -1,6 +1,5 @@
 -- One source per project: the most complete document (reports, filled values, renderings), then the
 -- first file name. The others are duplicates: they contribute no facts, and dq_issue says so.
-CREATE TABLE project_source AS
 SELECT
     d.*,
     row_number() OVER w AS source_rank,

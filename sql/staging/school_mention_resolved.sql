@@ -1,6 +1,5 @@
 -- Every school mention of every file with the school it resolved to (the rules come from resolution:
 -- one per distinct spelling, district and network).
-CREATE VIEW school_mention_resolved AS
 SELECT m.source_file, m.raw_text, r.school_id, r.canonical_name, r.score, r.method, r.finding
 FROM stg_school_mention AS m
 LEFT JOIN school_rule AS r
