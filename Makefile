@@ -32,10 +32,11 @@ bench: $(VENV)/.bench-installed
 	$(BIN)/python -m synth.bench
 
 fuzz: $(STAMP)
-	SCHOOLNET_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/test_fuzz.py -p no:cacheprovider
+	SCHOOLNET_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/transform/test_fuzz.py -p no:cacheprovider
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 clean:
 	rm -rf $(VENV) data/warehouse/*

@@ -10,9 +10,6 @@ from decimal import Decimal
 from common.findings import check
 from common.text import normalize_thai
 
-LAYOUTS = ("progress_form", "web_progress", "proposal")
-REPORT_FIELDS = ("date", "progress_pct", "cumulative_thb", "plan_status", "target_status", "note")
-
 
 class DumpParseError(ValueError):
     """A dump the parser cannot understand; the file is quarantined with this reason."""

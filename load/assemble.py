@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -69,7 +70,7 @@ def assemble(version: Path, chunks_dir: Path, lookups: dict[str, pa.Table], prev
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _inputs(con, chunks_dir: Path, lookups: dict[str, pa.Table], run: RunInfo) -> None:  # noqa: ANN001
+def _inputs(con: duckdb.DuckDBPyConnection, chunks_dir: Path, lookups: dict[str, pa.Table], run: RunInfo) -> None:
     """What the models read: the staged chunks as views, the resolved identities as tables, run_info."""
     for name in (*STAGED_TABLES, *WORK_SCHEMAS):
         _stage_view(con, name, sorted((chunks_dir / name).glob("chunk-*.parquet")))
@@ -82,7 +83,7 @@ def _inputs(con, chunks_dir: Path, lookups: dict[str, pa.Table], run: RunInfo) -
                                       schema=pa.schema([("run_id", pa.string()), ("recorded_at", recorded_at)])))
 
 
-def _write_mart(con, version: Path, model: Model, run: RunInfo) -> None:  # noqa: ANN001
+def _write_mart(con: duckdb.DuckDBPyConnection, version: Path, model: Model, run: RunInfo) -> None:
     """A mart as its published Parquet file, checked against the contract's columns and types. The ledger
     is written per run (earlier runs' files are linked as they are)."""
     name = model.name
@@ -103,11 +104,11 @@ def _link_earlier_ledgers(previous: Path | None, version: Path) -> None:
             os.link(path, target)
 
 
-def _stage_view(con, name: str, files: list[Path]) -> None:  # noqa: ANN001 - a DuckDB connection
+def _stage_view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path]) -> None:
     _view(con, name, files, SCHEMAS.get(name) or WORK_SCHEMAS[name])
 
 
-def _view(con, name: str, files: list[Path], schema: pa.Schema) -> None:  # noqa: ANN001
+def _view(con: duckdb.DuckDBPyConnection, name: str, files: list[Path], schema: pa.Schema) -> None:
     if files:
         listed = ", ".join(literal(str(f)) for f in files)
         execute(con, f"view {name}", f"CREATE TEMP VIEW {identifier(name)} AS SELECT * FROM "
@@ -116,7 +117,7 @@ def _view(con, name: str, files: list[Path], schema: pa.Schema) -> None:  # noqa
         con.register(identifier(name), schema.empty_table())
 
 
-def _check_accounting(con, files_seen: int) -> None:  # noqa: ANN001
+def _check_accounting(con: duckdb.DuckDBPyConnection, files_seen: int) -> None:
     """Every file discovered has exactly one ledger row, with a known status."""
     rows, names, known = execute(con, "accounting", "SELECT count(*), count(DISTINCT source_file), "
                                  "count(*) FILTER (status IN ('loaded', 'quarantined', 'unchanged')) "
@@ -126,7 +127,7 @@ def _check_accounting(con, files_seen: int) -> None:  # noqa: ANN001
                             f"{known} with a known status")
 
 
-def _write_staged(con, version: Path, name: str, fiscal_year: int | None) -> None:  # noqa: ANN001
+def _write_staged(con: duckdb.DuckDBPyConnection, version: Path, name: str, fiscal_year: int | None) -> None:
     """The rows of the loaded files; a fact table as one Parquet file per fiscal year (only fiscal_year's
     when given: the caller links the other years' files from the previous version)."""
     kept = f"SELECT * FROM {identifier(name)} WHERE source_file IN (SELECT source_file FROM loaded_files)"

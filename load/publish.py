@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -161,7 +162,7 @@ def prune_versions(warehouse_dir: Path, keep_previous: int = 2) -> list[str]:
     return removed
 
 
-def _views(con, root: Path, names: Sequence[str]) -> None:  # noqa: ANN001 - a DuckDB connection
+def _views(con: duckdb.DuckDBPyConnection, root: Path, names: Sequence[str]) -> None:
     template = sql_file("views/table_view.sql")
     for name in names:
         glob = literal(str(root / name) + "/**/*.parquet")

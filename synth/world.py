@@ -105,21 +105,7 @@ def build_world(rng: random.Random, reference: Reference) -> World:
     for no in range(1, 81):
         if no not in network_district:
             network_district[no] = cycle.pop(0)
-    registry_by_district: dict[str, list[str]] = {}
-    for s in reference.schools:
-        registry_by_district.setdefault(s.district_id, []).append(s.name_th)
-    schools: list[TrueSchool] = []
-    used_names: set[str] = set()
-    for no in range(1, 81):
-        for _ in range(rng.randint(3, 7)):
-            while True:
-                name = rng.choice(SCHOOL_HEADS) + rng.choice(SCHOOL_WORDS) + rng.choice(["", "", "วิทยา", "ศึกษา"])
-                near = max((fuzz.ratio(name, r) for r in registry_by_district.get(network_district[no], [])),
-                           default=0.0)
-                if name not in used_names and near < 70:
-                    break
-            used_names.add(name)
-            schools.append(TrueSchool(f"S{len(schools):04d}", name, no, network_district[no]))
+    schools = _schools(rng, reference, network_district)
     people_seen: set[str] = set()
 
     def person(family: str, pid: str, district: str | None, phone: str | None) -> TruePerson:
@@ -146,6 +132,25 @@ def build_world(rng: random.Random, reference: Reference) -> World:
                                        twin.last[:-1] + ("ย" if twin.last[-1] != "ย" else "น"),
                                        f"16{i:02d}", None))
     return World(districts, network_district, schools, officers, coordinators)
+
+
+def _schools(rng: random.Random, reference: Reference, network_district: dict[int, str]) -> list[TrueSchool]:
+    registry_by_district: dict[str, list[str]] = {}
+    for s in reference.schools:
+        registry_by_district.setdefault(s.district_id, []).append(s.name_th)
+    schools: list[TrueSchool] = []
+    used_names: set[str] = set()
+    for no in range(1, 81):
+        for _ in range(rng.randint(3, 7)):
+            while True:
+                name = rng.choice(SCHOOL_HEADS) + rng.choice(SCHOOL_WORDS) + rng.choice(["", "", "วิทยา", "ศึกษา"])
+                near = max((fuzz.ratio(name, r) for r in registry_by_district.get(network_district[no], [])),
+                           default=0.0)
+                if name not in used_names and near < 70:
+                    break
+            used_names.add(name)
+            schools.append(TrueSchool(f"S{len(schools):04d}", name, no, network_district[no]))
+    return schools
 
 
 def draw_project(rng: random.Random, world: World, with_code: bool, with_reports: bool,

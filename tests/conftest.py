@@ -45,7 +45,7 @@ def prefect_server(tmp_path_factory):
     in-process flow runs of the tests and the processes they start (serve, trigger) all talk to it."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from tests.prefect_server import start_server
+    from tests.flows.prefect_server import start_server
 
     server = start_server(tmp_path_factory.mktemp("prefect-home"))
     previous = os.environ.get("PREFECT_API_URL")

@@ -13,9 +13,6 @@ from rapidfuzz import fuzz
 
 from common.text import normalize_thai
 
-PLAN_STATUSES = ("on_plan", "on_plan_monitor", "off_plan")
-TARGET_STATUSES = ("on_target", "off_target")
-
 _NEGATION = re.compile(r"ไม่\s*เป็น|ไม่\s*ตาม|ไม่\s*บรรลุ")
 _MONITOR = re.compile(r"แต่\s*ควร|ควร\s*ติดตาม")
 _PLAN_WORD = re.compile(r"แผ\S?น|ตามแผ")

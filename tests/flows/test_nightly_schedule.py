@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SAMPLE_RAW
-from tests.prefect_server import BIN, PrefectServer, run_async
+from tests.flows.prefect_server import BIN, PrefectServer, run_async
 
 pytestmark = pytest.mark.flow
 BANGKOK = ZoneInfo("Asia/Bangkok")

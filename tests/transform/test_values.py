@@ -2,10 +2,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from common.text import normalize_thai, thai_digits_to_arabic, tone_skeleton
 from transform.values import (
     add_months,
     fiscal_year_from_user,
@@ -17,13 +14,6 @@ from transform.values import (
     parse_percent,
     parse_thai_month_year,
 )
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("๒๕๖๒", "2562"), ("๙๐,๐๐๐.-", "90,000.-"), ("ปี 2564", "ปี 2564"), ("๗.๒.๒", "7.2.2"),
-])
-def test_thai_digits(text, expected):
-    assert thai_digits_to_arabic(text) == expected
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -99,29 +89,6 @@ def test_fiscal_year_from_user_rejects_nonsense(nonsense):
 ])
 def test_phones(text, expected):
     assert normalize_phone(text) == expected
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("นํ้า", "น้ำ"), ("เเม่", "แม่"), ("ตะกลํา", "ตะกลำ"), ("  ปาน   ขำ ", "ปาน ขำ"), ("ปี ๒๕๖๒", "ปี 2562"),
-    ("ก่่า", "ก่า"), ("ก้ี", "กี้"),  # duplicated tone mark; tone mark typed before its vowel
-])
-def test_normalize_thai(text, expected):
-    assert normalize_thai(text) == expected
-
-
-def test_normalize_keeps_vowels_and_tone_marks():
-    assert normalize_thai("สิริภักดิ์กุล") == "สิริภักดิ์กุล"
-
-
-def test_tone_skeleton_ignores_tone_marks_only():
-    assert tone_skeleton("วัดใหม่ยายนุ๊ย") == tone_skeleton("วัดใหม่ยายนุ้ย")
-    assert tone_skeleton("จีบ") != tone_skeleton("จิบ")
-
-
-@given(st.text(alphabet=st.sampled_from(list("กขคนมาำํเแ่้๊๋์ิีึื ๑๒3ab\t")), max_size=40))
-def test_normalize_is_idempotent(text):
-    once = normalize_thai(text)
-    assert normalize_thai(once) == once
 
 
 def test_add_months_crosses_years():

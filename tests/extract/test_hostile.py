@@ -13,7 +13,7 @@ import pytest
 from common.settings import Settings
 from extract.discover import decode_dump, read_raw
 from flows.stages import run_once
-from schoolnet.analyst import run_query
+from load.analyst import run_query
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS, seed_path
 from transform.parse import parse
 

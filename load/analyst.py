@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from common.findings import CHECKS
 from load.publish import DUCKDB_FILE, comment_statements
 from load.tables import SCHEMAS
 
@@ -87,6 +88,16 @@ def data_dictionary() -> str:
                     "ORDER BY column_index", [view]).fetchall():
                 lines.append(f"| {column} | {dtype} | {(col_comment or '').replace('|', '/')} |")
             lines.append("")
-        return "\n".join(lines)
+        return "\n".join(lines + check_names())
     finally:
         con.close()
+
+
+def check_names() -> list[str]:
+    """The section of the data dictionary that lists every dq_issue.check_name (common/findings.py)."""
+    lines = ["## dq_issue.check_name", "",
+             "Every finding the warehouse can hold (the list is `common/findings.py`; the tests of the published "
+             "tables are declared in `sql/models.toml`).", "",
+             "| check_name | severity | meaning |", "|---|---|---|"]
+    lines += [f"| {c.name} | {c.severity} | {c.meaning.replace('|', '/')} |" for c in CHECKS]
+    return lines + [""]

@@ -14,8 +14,8 @@ import pytest
 
 from common.settings import PROJECT_ROOT, SQL_DIR, Settings
 from flows.stages import run_once
+from load.analyst import data_dictionary, render, run_query
 from load.tables import SCHEMAS
-from schoolnet.analyst import data_dictionary, render, run_query
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
 

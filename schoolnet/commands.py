@@ -1,0 +1,142 @@
+"""What each `schoolnet` command does (schoolnet/cli.py builds the parser). A handler takes the parsed
+arguments and returns the exit code; it prints one clear line for any error a user can cause."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING
+
+from common.settings import Settings, SettingsError
+
+if TYPE_CHECKING:
+    from flows.summary import RunSummary
+
+
+def query(args: argparse.Namespace) -> int:
+    from load.analyst import QueryError, render, run_query
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse_dir)
+    try:
+        columns, rows = run_query(settings.warehouse_dir, args.sql)
+    except QueryError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 1
+    print(render(columns, rows, args.format))
+    return 0
+
+
+def generate(args: argparse.Namespace) -> int:
+    from extract.reference import load_reference
+    from synth.corpus import generate
+
+    if args.docs < 0:
+        print("schoolnet: --docs must be >= 0", file=sys.stderr)
+        return 2
+    settings = Settings.from_env()
+    truth = generate(args.out, args.docs, args.seed, load_reference(settings.reference_dir))
+    print(f"wrote {args.docs} documents to {args.out} and their truth to {truth}")
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    from flows.lock import RunLockedError, warehouse_lock
+
+    try:
+        settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
+    except SettingsError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    if not settings.raw_dir.is_dir():
+        print(f"schoolnet: raw dir {settings.raw_dir} does not exist", file=sys.stderr)
+        return 2
+    try:
+        # the lock first: a busy warehouse is one line and exit 3, before Prefect prints anything
+        with warehouse_lock(settings.warehouse_dir):
+            summary = _run_locked(args, settings)
+    except RunLockedError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 3
+    print(summary.as_text())
+    return 0
+
+
+def _run_locked(args: argparse.Namespace, settings: Settings) -> RunSummary:
+    if args.no_prefect:
+        from flows.stages import run_once
+
+        return run_once(settings, args.fiscal_year, args.full_refresh)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from flows.etl import etl_flow, run_on_dask
+
+    parameters = dict(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                      fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+    if args.dask_address:
+        return run_on_dask(args.dask_address, **parameters)
+    return etl_flow(**parameters)
+
+
+def serve(args: argparse.Namespace) -> int:
+    from schoolnet.prefect_env import PrefectEnvError, load_prefect_env, prefect_server, require_api
+
+    try:
+        settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
+        if not settings.raw_dir.is_dir():
+            raise SettingsError(f"raw dir {settings.raw_dir} does not exist")
+        load_prefect_env()
+        from flows.deploy import NIGHTLY_CRON, nightly_deployment
+        from flows.serve import run
+
+        deployment = nightly_deployment(settings.raw_dir, settings.warehouse_dir, args.cron or NIGHTLY_CRON)
+        if args.with_server:
+            with prefect_server():
+                run(deployment)
+        else:
+            require_api()
+            run(deployment)
+    except (SettingsError, PrefectEnvError) as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:  # the cron expression
+        print(f"schoolnet: --cron {args.cron!r}: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def trigger(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from schoolnet.prefect_env import PrefectEnvError, load_prefect_env, require_api
+
+    try:
+        load_prefect_env()
+        url = require_api()
+        from prefect.exceptions import ObjectNotFound
+
+        from flows.deploy import FULL_NAME, trigger, wait_for
+
+        try:
+            run = asyncio.run(trigger(args.fiscal_year, args.full_refresh))
+        except ObjectNotFound:
+            raise PrefectEnvError(f"no deployment {FULL_NAME} at {url}: start `schoolnet serve` first") from None
+    except PrefectEnvError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    print(f"created flow run {run.name} ({run.id}): {url.removesuffix('/api')}/runs/flow-run/{run.id}")
+    if not args.wait:
+        return 0
+    final = asyncio.run(wait_for(run.id))
+    print(f"flow run {final.name} ended {final.state.name if final.state else 'unknown'}"
+          + (f": {final.state.message}" if final.state and final.state.message else ""))
+    return 0 if final.state and final.state.is_completed() else 1
+
+
+def docs(args: argparse.Namespace) -> int:
+    from load.analyst import data_dictionary
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(data_dictionary() + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
