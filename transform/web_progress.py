@@ -39,12 +39,12 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
     reports, report_findings = consensus_across_renderings(votes, source)
     findings.extend(report_findings)
     unit_m = _DISTRICT_YEAR.search(text)
+    steps = _steps(text, findings)  # before the findings are frozen: the plan's own findings are among them
     return ParsedDump(
         source_file=source, layout="web_progress", renderings=1, header=_header(text, title, unit_m),
         district_mentions=tuple(district_mentions([unit_m.group("unit")] if unit_m else [])),
         people=(), reports=tuple(reports), networks=tuple(network_numbers(text)),
-        schools=tuple(school_mentions(text)), votes=tuple(votes), findings=tuple(findings),
-        steps=tuple(_steps(text, findings)),
+        schools=tuple(school_mentions(text)), votes=tuple(votes), findings=tuple(findings), steps=tuple(steps),
     )
 
 
