@@ -34,9 +34,16 @@ class PersonMention:
 
 @dataclass(frozen=True, slots=True)
 class SchoolMention:
+    """A school named with its network ('เครือข่ายที่ 53 โรงเรียนวัดนิมมานรดี'). Where the name ends is for
+    the registry to tell: name_th is its first word (and parenthetical), tail the words that may go on it
+    ('ในพระราชูปถัมภ์ฯ'); same_line says whether it was printed on its network's line (a name on a later
+    line, after a break, may be the start of a paragraph instead)."""
+
     raw: str
     name_th: str  # without the word โรงเรียน
     network_no: int | None
+    tail: str = ""
+    same_line: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,8 +27,10 @@ class MatchSettings:
     # (measured: OCR variants 1-2 edits apart, two officers sharing a surname 4)
     person_name_only_max_edits: int = 2
     person_tone_skeleton_penalty: float = 3.0  # score on names stripped of tone marks, minus this
-    person_review_min_score: float = 75.0  # pairs scoring in [min, max) are listed in entity_review
-    person_review_max_score: float = 95.0
+    # two people kept apart whose names are this few edits apart are listed in entity_review: namesakes or one
+    # person seen with two phones, titles or districts, which only a person can tell (names further apart
+    # are told apart by the names themselves; listing them made a queue of 605 pairs for 171 people)
+    person_review_max_edits: int = 2
     school_min_score: float = 80.0  # registry match within the district
     school_review_margin: float = 5.0  # best - second below this: listed for review
     # spellings of one school that is not in the registry: OCR changes a character or two, not a word

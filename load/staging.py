@@ -66,10 +66,10 @@ def stage_document(rows: dict[str, Columns], dump: ParsedDump, district: Distric
         for raw, mention in sorted({m.raw: m for m in node.mentions}.items()):
             rows["stg_person_mention"].add(source_file=dump.source_file, entity_type=node.family, person_key=sig,
                                            raw_text=raw, name_th=mention.name_th)
-    for raw, name, network in sorted({(s.raw, s.name_th, s.network_no) for s in dump.schools},
-                                     key=lambda t: (t[0], t[1], t[2] or 0)):
-        rows["stg_school_mention"].add(source_file=dump.source_file, raw_text=raw, name_th=name,
-                                       district_id=district_id, network_no=network)
+    for school in sorted(set(dump.schools), key=lambda s: (s.raw, s.name_th, s.network_no or 0, s.tail, s.same_line)):
+        rows["stg_school_mention"].add(source_file=dump.source_file, raw_text=school.raw, name_th=school.name_th,
+                                       district_id=district_id, network_no=school.network_no, tail=school.tail,
+                                       same_line=school.same_line)
 
 
 def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:

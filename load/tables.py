@@ -93,7 +93,8 @@ WORK_SCHEMAS: dict[str, pa.Schema] = {
     "stg_person_mention": pa.schema([("source_file", pa.string()), ("entity_type", pa.string()),
                                      ("person_key", pa.string()), ("raw_text", pa.string()), ("name_th", pa.string())]),
     "stg_school_mention": pa.schema([("source_file", pa.string()), ("raw_text", pa.string()), ("name_th", pa.string()),
-                                     ("district_id", pa.string()), ("network_no", pa.int32())]),
+                                     ("district_id", pa.string()), ("network_no", pa.int32()), ("tail", pa.string()),
+                                     ("same_line", pa.bool_())]),
     "stg_ledger": pa.schema([("source_file", pa.string()), ("content_sha256", pa.string()), ("status", pa.string()),
                              ("reason", pa.string()), ("layout", pa.string())]),
 }
@@ -103,7 +104,8 @@ LOOKUP_SCHEMAS: dict[str, pa.Schema] = {
                               ("family", pa.string()), ("canonical_name", pa.string()), ("score", pa.float64()),
                               ("method", pa.string())]),
     "school_rule": pa.schema([("raw_text", pa.string()), ("name_th", pa.string()), ("district_id", pa.string()),
-                              ("network_no", pa.int32()), ("school_id", pa.string()), ("canonical_name", pa.string()),
+                              ("network_no", pa.int32()), ("tail", pa.string()), ("same_line", pa.bool_()),
+                              ("spelled", pa.string()), ("school_id", pa.string()), ("canonical_name", pa.string()),
                               ("score", pa.float64()), ("method", pa.string()), ("finding", pa.string())]),
     "network_home": pa.schema([("network_no", pa.int32()), ("district_id", pa.string())]),
 }

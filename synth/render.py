@@ -24,6 +24,14 @@ FILLER = ["กรุงเทพมหานครได้กำหนดนโ
           "ผู้เข้าร่วมโครงการมีความรู้ความเข้าใจแนวทางพัฒนาคุณภาพในทิศทางเดียวกัน",
           "เครือข่ายโรงเรียนได้ร่วมกันจัดนิทรรศการแสดงผลงาน การคัดเลือกครูดีเด่น และการประกวดหรือแข่งขันความสามารถ",
           "ยกระดับคุณภาพของโรงเรียนให้สูงขึ้นอย่างต่อเนื่อง และเป็นที่ยอมรับของผู้เกี่ยวข้องโดยทั่วไป"]
+# paragraphs that start like a school or a network and are neither (from the real dumps)
+SENTENCES_LIKE_A_LISTING = [
+    "โรงเรียนในสังกัดกรุงเทพมหานครต้องมีกระบวนการพัฒนาด้วยคุณภาพที่เข้มแข็ง มีคุณภาพสูง จึงจะทำให้คุณภาพการศึกษายั่งยืน",
+    "โรงเรียนสังกัดกรุงเทพมหานครต้องมีการพัฒนาด้วยคุณภาพที่เข้มแข็ง มีคุณภาพสูง จึงทำให้คุณภาพยั่งยืน",
+    "โรงเรียนทุกแห่งในเครือข่ายได้ร่วมกันจัดนิทรรศการแสดงผลงานและคัดเลือกครูดีเด่น",
+    "เครือข่ายโรงเรียนได้ร่วมกันจัดนิทรรศการแสดงผลงาน การคัดเลือกครูดีเด่น และการประกวดหรือแข่งขันความสามารถ",
+    "เครือข่ายทั้งหมดดำเนินการประชุมวางแผนกำหนดจัดประกวดคัดเลือกครูดีเด่น",
+]
 THAI_DIGITS = str.maketrans("0123456789", "๐๑๒๓๔๕๖๗๘๙")
 
 
@@ -51,37 +59,68 @@ def be_date(report: TrueReport, rng: random.Random) -> str:
     return f"{d.day:02d}/{month}/{d.year + 543}"  # type: ignore[union-attr]
 
 
-def person_line(rng: random.Random, p: TruePerson, rate: float) -> str:
+def person_line(rng: random.Random, p: TruePerson, rate: float, spelled: list[tuple[str, str]]) -> str:
+    """A person as a form prints them; their name as spelled here goes to `spelled` (person id, name)."""
     title = {"นางสาว": rng.choice(["นางสาว", "น.ส."])}.get(p.title, p.title)
     phone = f" {rng.choice(['เบอร์โทร', 'โทร'])} {p.phone}" if p.phone else ""
-    return f"{title}{ocr(rng, p.first, rate)} {ocr(rng, p.last, rate)}{phone}"
+    name = f"{ocr(rng, p.first, rate)} {ocr(rng, p.last, rate)}"
+    spelled.append((p.person_id, name))
+    return f"{title}{name}{phone}"
 
 
-def header(rng: random.Random, pr: TrueProject, district_name: str, spent: Decimal, two_columns: bool) -> str:
+def header(rng: random.Random, pr: TrueProject, district_name: str, spent: Decimal, two_columns: bool,
+           spelled: list[tuple[str, str]]) -> str:
     cells = [("ชื่อโครงการ/กิจกรรม", pr.name), ("รหัสโครงการ...", pr.code), ("ปีงบประมาณ พ.ศ.", str(pr.fiscal_year)),
              ("เริ่มต้นโครงการ", f"{pr.start.isoformat()} 00:00:00"), ("งบประมาณที่ได้รับ", f"{money(pr.budget)} บาท"),
              ("สิ้นสุดโครงการ", f"{pr.end.isoformat()} 00:00:00"), ("งบประมาณที่ใช้ไป", f"{money(spent)} บาท"),
              ("หน่วยงานที่รับผิดชอบ.", f"สำนักงานเขต{district_name} / ฝ่ายการศึกษา / ฝ่ายการศึกษา"),
-             ("ชื่อผู้รับผิดชอบ...", person_line(rng, pr.officer, 0.15)),
-             ("ผู้ประสานงาน สยป", person_line(rng, pr.coordinator, 0.15))]
+             ("ชื่อผู้รับผิดชอบ...", person_line(rng, pr.officer, 0.15, spelled)),
+             ("ผู้ประสานงาน สยป", person_line(rng, pr.coordinator, 0.15, spelled))]
     lines = [f"{label} : {value}" for label, value in cells]
     if two_columns:
         return "\n".join("\t".join(lines[i:i + 2]) for i in range(0, len(lines), 2)) + "\n"
     return "\n\n".join(lines) + "\n"
 
 
+# rates measured on the real dumps (synth/PHENOMENA.md)
+LISTED_ON_NEXT_LINE = 0.167  # "เครือข่ายที่ 55" / blank line / "โรงเรียนวัดอ่างแก้ว ..." (dump 001)
+LISTING_CUT = 0.1  # a page break right after the last "เครือข่ายที่ N": that rendering loses the school's name
+# a paragraph that starts with โรงเรียน or เครือข่าย right after a listing: the trap that made sentences into
+# schools (issue 12); 1.7 % of the real dumps' lines start so, here it follows half of the listings
+SENTENCE_AFTER_LISTING = 0.5
+SCHOOL_OCR_RATE = 0.15
+
+
 def narrative(rng: random.Random, pr: TrueProject, district_name: str, size: int,
               seen_schools: list[tuple[str, str]]) -> str:
     parts = [f"#### 1.3 หลักการและเหตุผล\n\nสำนักงานเขต{district_name} " + rng.choice(FILLER)]
     if pr.networks:
-        spelled = [(s, ocr(rng, s.name, 0.15)) for s in pr.schools]
-        seen_schools.extend(("โรงเรียน" + text, s.school_id) for s, text in spelled)
-        listing = " ".join(f"{i}. เครือข่ายที่ {s.network_no} โรงเรียน{text}" for i, (s, text) in enumerate(spelled, 1))
-        parts.append(f"เครือข่ายโรงเรียน {len(pr.networks)} เครือข่าย ได้แก่ "
-                     + ", ".join(f"เครือข่ายที่ {n}" for n in pr.networks) + (f" ดังนี้ {listing}" if listing else ""))
+        listing, cut = _listing(rng, pr, seen_schools)
+        parts.append(listing)
+        if cut or rng.random() < SENTENCE_AFTER_LISTING:
+            parts.append(rng.choice(SENTENCES_LIKE_A_LISTING))
     while sum(len(p) for p in parts) < size:
         parts.append(rng.choice(FILLER))
     return "\n\n".join(parts)
+
+
+def _listing(rng: random.Random, pr: TrueProject, seen_schools: list[tuple[str, str]]) -> tuple[str, bool]:
+    """'เครือข่ายโรงเรียน 3 เครือข่าย ได้แก่ ... ดังนี้ 1. เครือข่ายที่ 53 โรงเรียนวัดนิมมานรดี 2. ...', the lead
+    school of each network, as dump 001 prints it; a school may wrap to the line after its network, and a
+    page break may cut the listing after the last network's number (that rendering loses the name)."""
+    items = []
+    cut = False
+    for i, school in enumerate(pr.leads, 1):
+        spelled = ocr(rng, school.name, SCHOOL_OCR_RATE)
+        gap = "\n\n" if rng.random() < LISTED_ON_NEXT_LINE else " "
+        if i == len(pr.leads) and rng.random() < LISTING_CUT:
+            items.append(f"{i}. เครือข่ายที่ {school.network_no}{PAGE_HEADER.rstrip()}")
+            cut = True
+            continue
+        items.append(f"{i}. เครือข่ายที่ {school.network_no}{gap}โรงเรียน{spelled}")
+        seen_schools.append(("โรงเรียน" + spelled, school.school_id))
+    return (f"เครือข่ายโรงเรียน {len(pr.networks)} เครือข่าย ได้แก่ "
+            + ", ".join(f"เครือข่ายที่ {n}" for n in pr.networks) + " ดังนี้ " + " ".join(items)), cut
 
 
 def entry_parts(rng: random.Random, r: TrueReport, missing_pct: bool) -> tuple[str, str, str, str]:
@@ -121,9 +160,10 @@ def section2(rng: random.Random, reports: tuple[TrueReport, ...], style: str) ->
     return "\n\n".join(out) if style == "markdown" else "\n".join(out)
 
 
-def progress_form(rng: random.Random, pr: TrueProject, district_name: str,
-                  seen_schools: list[tuple[str, str]]) -> tuple[str, int, Decimal]:
-    """The printed form, rendered 1-4 times; returns (text, renderings, printed spent)."""
+def progress_form(rng: random.Random, pr: TrueProject, district_name: str, seen_schools: list[tuple[str, str]],
+                  spelled: list[tuple[str, str]]) -> tuple[str, int, Decimal]:
+    """The printed form, rendered 1-4 times; returns (text, renderings, printed spent). The schools and people
+    it names, as spelled, go to seen_schools and spelled."""
     renderings = rng.choices([1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4])[0]
     spent = pr.reports[-1].cumulative if rng.random() < 0.6 else sum((r.cumulative for r in pr.reports), Decimal(0))
     size = rng.randint(600, 4500)
@@ -133,7 +173,7 @@ def progress_form(rng: random.Random, pr: TrueProject, district_name: str,
         style = styles[0] if k == 0 else rng.choice(styles)
         parts.append("## \\*\\* แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ \\*\\*\n\n"
                      "### 1. ชื่อโครงการและหน่วยงานที่รับผิดชอบโครงการ\n\n#### 1.1 รหัสโครงการและชื่อโครงการ\n\n"
-                     + header(rng, pr, district_name, spent, two_columns=style == "table1")
+                     + header(rng, pr, district_name, spent, two_columns=style == "table1", spelled=spelled)
                      + "\n" + narrative(rng, pr, district_name, size, seen_schools)
                      + "\n\n### 2. รายงานความก้าวหน้าของโครงการและการใช้จ่ายงบประมาณ\n\n"
                      + section2(rng, pr.reports, style) + "\n")
@@ -156,7 +196,10 @@ def web_page(rng: random.Random, pr: TrueProject, district_name: str) -> str:
             f"แผนการดำเนินงานฯ\n\n{steps}\n")
 
 
-def proposal(rng: random.Random, pr: TrueProject, district_name: str) -> str:
+def proposal(rng: random.Random, pr: TrueProject, district_name: str,
+             spelled: list[tuple[str, str]]) -> tuple[str, list[str]]:
+    """The proposal's text and its three spellings of the district (OCR misspells them); the officer who
+    signs it, as spelled, goes to spelled."""
     def th(text: str) -> str:
         return text.translate(THAI_DIGITS)
 
@@ -167,6 +210,8 @@ def proposal(rng: random.Random, pr: TrueProject, district_name: str) -> str:
     nets = "\n".join(f"- ๓.๑.{th(str(i))} เครือข่ายที่ {th(str(n))} มีการพัฒนาอย่างเป็นระบบ"
                      for i, n in enumerate(pr.networks, 1))
     officer = pr.officer
+    signed = f"{ocr(rng, officer.first, 0.1)} {officer.last}"
+    spelled.append((officer.person_id, signed))
     return (f"ชื่อโครงการ                      {pr.name}  \n\n"
             f"หน่วยงานที่รับผิดชอบ       ฝ่ายการศึกษา สำนักงานเขต{spellings[0]}  \n\n"
             f"ปีงบประมาณ                      {th(str(pr.fiscal_year))}\n\n## ๑. หลักการและเหตุผล\n\n"
@@ -174,5 +219,5 @@ def proposal(rng: random.Random, pr: TrueProject, district_name: str) -> str:
             + f"\n\n## ๓. เป้าหมาย\n\n{nets}\n\n๖. ระยะเวลาดำเนินการ\n\nระยะเวลาดำเนินการ ตั้งแต่เดือนตุลาคม "
             f"{th(str(pr.start.year + 543))} - เดือน{end_month} {th(str(pr.end.year + 543))}\n\n๗. งบประมาณ\n\n"
             f"เป็นค่าใช้จ่ายในการพัฒนาคุณภาพ เป็นจำนวนเงิน {th(money(pr.budget))}.- บาท\n\nลงชื่อ.....  \n\n"
-            f"({officer.title}{ocr(rng, officer.first, 0.1)} {officer.last})  \n\nหัวหน้าฝ่ายการศึกษา สำนักงานเขต"
-            f"{spellings[2]}\n")
+            f"({officer.title}{signed})  \n\nหัวหน้าฝ่ายการศึกษา สำนักงานเขต"
+            f"{spellings[2]}\n"), spellings

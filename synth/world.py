@@ -1,5 +1,9 @@
-"""The true world behind a synthetic corpus: real districts and network numbers, invented people,
-schools and projects. Everything is drawn from one seeded random generator, so a seed is a corpus."""
+"""The true world behind a synthetic corpus, faithful to the domain: the 80 networks, each in one district and
+made of schools of that district's registry (bma_schools.csv), one lead school per network; a network
+led by a school missing from the registry only at UNREGISTERED_LEAD_RATE; officers attached to their
+district, coordinators to the districts they follow; invented names for people and projects. Everything
+is drawn from one seeded random generator, so a seed is a world. Rates: synth/PHENOMENA.md.
+"""
 
 from __future__ import annotations
 
@@ -31,7 +35,14 @@ NOTES = ["อยู่ระหว่างขั้นตอนขออนุ�
          "เครือข่ายดำเนินการประชุมวางแผนกำหนดจัดประกวดคัดเลือกครูดีเด่น", "ดำเนินการจัดนิทรรศการแสดงผลงานเรียบร้อยแล้ว",
          "อยู่ระหว่างการดำเนินการจัดกิจกรรม", "ขออนุมัติเบิกจ่ายเงินแล้ว", "ชะลอการจัดกิจกรรมเนื่องจากสถานการณ์โรคระบาด",
          "เตรียมแผนงานและดำเนินการระหว่างปีงบประมาณ", "รายงานผลการดำเนินโครงการให้ผู้บริหารเขตทราบ"]
-KNOWN_NETWORKS = {53: "5021", 54: "5021", 55: "5021", 71: "5023", 72: "5023", 75: "5024"}
+# networks whose district the real dumps (and a BMA news page, for 77) tell
+KNOWN_NETWORKS = {53: "5021", 54: "5021", 55: "5021", 71: "5023", 72: "5023", 75: "5024", 77: "5050"}
+KNOWN_LEADS = {53: "วัดนิมมานรดี", 54: "วัดจันทร์ประดิษฐาราม", 55: "วัดอ่างแก้ว (จีบ ปานขำ)"}  # dump 001
+NETWORKS = 80
+# A network whose lead school is missing from the registry (a new or renamed school): rare by the domain; at
+# this rate ~3 of the 80 networks, so school_not_in_registry is exercised and stays rare.
+UNREGISTERED_LEAD_RATE = 0.04
+COORDINATORS, DISTRICTS_PER_COORDINATOR = 40, 3
 YEARS = tuple(range(2560, 2570))
 
 
@@ -53,9 +64,17 @@ class TruePerson:
 @dataclass(frozen=True)
 class TrueSchool:
     school_id: str
-    name: str  # without โรงเรียน
+    name: str  # without โรงเรียน: the registry's name, or an invented one for a school missing from it
     network_no: int
     district_id: str
+    in_registry: bool = True
+
+
+@dataclass(frozen=True)
+class TrueNetwork:
+    network_no: int
+    district_id: str
+    schools: tuple[TrueSchool, ...]  # the first is the lead school, named with the network in listings
 
 
 @dataclass(frozen=True)
@@ -81,85 +100,113 @@ class TrueProject:
     officer: TruePerson
     coordinator: TruePerson
     networks: tuple[int, ...]
-    schools: tuple[TrueSchool, ...]
+    leads: tuple[TrueSchool, ...]  # the lead school of each of its networks
     reports: tuple[TrueReport, ...]
 
 
 @dataclass
 class World:
     districts: dict[str, str]  # id -> Thai name
-    network_district: dict[int, str]
-    schools: list[TrueSchool]
-    officers: dict[str, list[TruePerson]]  # district -> officers
-    coordinators: list[TruePerson]
+    networks: dict[int, TrueNetwork]
+    officers: dict[str, list[TruePerson]]  # district -> its officers
+    coordinators: dict[str, list[TruePerson]]  # district -> the coordinators who follow it
     used_codes: set[str] = field(default_factory=set)
+
+    def networks_of(self, district_id: str) -> list[int]:
+        return sorted(n for n, net in self.networks.items() if net.district_id == district_id)
 
 
 def build_world(rng: random.Random, reference: Reference) -> World:
     districts = {d.district_id: d.name_th for d in reference.districts}
-    ids = sorted(districts)
-    network_district = dict(KNOWN_NETWORKS)
-    free = [i for i in ids if i not in KNOWN_NETWORKS.values()]
-    rng.shuffle(free)
-    cycle = free + free
-    for no in range(1, 81):
-        if no not in network_district:
-            network_district[no] = cycle.pop(0)
-    schools = _schools(rng, reference, network_district)
-    people_seen: set[str] = set()
-
-    def person(family: str, pid: str, district: str | None, phone: str | None) -> TruePerson:
-        while True:
-            title = rng.choice(["นาย", "นาง", "นางสาว"])
-            first, last = rng.choice(FIRST_NAMES), rng.choice(SURNAMES)
-            if f"{first} {last}" not in people_seen:
-                people_seen.add(f"{first} {last}")
-                return TruePerson(pid, family, title, first, last, phone, district)
-
-    coordinators = [person("coordinator", f"C{i:03d}", None, f"15{i:02d}") for i in range(40)]
-    officers: dict[str, list[TruePerson]] = {}
-    n = 0
-    for district in ids:
-        officers[district] = []
-        for _ in range(rng.randint(2, 3)):
-            phone = rng.choice([f"{rng.randint(6000, 7999)}", f"02{rng.randint(1000000, 9999999)}", None])
-            officers[district].append(person("officer", f"O{n:04d}", district, phone))
-            n += 1
+    networks = _networks(rng, reference)
+    people = _People(rng)
+    officers = {d: [people.person("officer", d, rng.choice([f"{rng.randint(6000, 7999)}",
+                                                             f"02{rng.randint(1000000, 9999999)}", None]))
+                    for _ in range(rng.randint(2, 3))] for d in sorted(districts)}
+    central = [people.person("coordinator", None, f"15{i:02d}") for i in range(COORDINATORS)]
     # namesakes: different people whose names differ by one character, with their own phones
-    for i in range(0, len(coordinators) - 1, 8):
-        twin = coordinators[i]
-        coordinators.append(TruePerson(f"C{len(coordinators):03d}", "coordinator", twin.title, twin.first,
-                                       twin.last[:-1] + ("ย" if twin.last[-1] != "ย" else "น"),
-                                       f"16{i:02d}", None))
-    return World(districts, network_district, schools, officers, coordinators)
+    central += [TruePerson(f"C9{i:03d}", "coordinator", central[i].title, central[i].first,
+                           central[i].last[:-1] + ("ย" if central[i].last[-1] != "ย" else "น"), f"16{i:02d}", None)
+                for i in range(0, COORDINATORS - 1, 8)]
+    coordinators: dict[str, list[TruePerson]] = {d: [] for d in sorted(districts)}
+    for person in central:
+        for d in rng.sample(sorted(districts), DISTRICTS_PER_COORDINATOR):
+            coordinators[d].append(person)
+    for followers in coordinators.values():  # every district is followed by someone
+        followers.extend([] if followers else [rng.choice(central)])
+    return World(districts, networks, officers, coordinators)
 
 
-def _schools(rng: random.Random, reference: Reference, network_district: dict[int, str]) -> list[TrueSchool]:
-    registry_by_district: dict[str, list[str]] = {}
+def _network_counts(reference: Reference) -> dict[str, int]:
+    """Networks per district, in proportion to its registry schools (at least one, the known ones kept)."""
+    schools: dict[str, int] = {}
     for s in reference.schools:
-        registry_by_district.setdefault(s.district_id, []).append(s.name_th)
-    schools: list[TrueSchool] = []
-    used_names: set[str] = set()
-    for no in range(1, 81):
-        for _ in range(rng.randint(3, 7)):
-            while True:
-                name = rng.choice(SCHOOL_HEADS) + rng.choice(SCHOOL_WORDS) + rng.choice(["", "", "วิทยา", "ศึกษา"])
-                near = max((fuzz.ratio(name, r) for r in registry_by_district.get(network_district[no], [])),
-                           default=0.0)
-                if name not in used_names and near < 70:
-                    break
-            used_names.add(name)
-            schools.append(TrueSchool(f"S{len(schools):04d}", name, no, network_district[no]))
-    return schools
+        schools[s.district_id] = schools.get(s.district_id, 0) + 1
+    per_network = sum(schools.values()) / NETWORKS
+    known = {d: sum(1 for v in KNOWN_NETWORKS.values() if v == d) for d in schools}
+    counts = {d: max(1, known[d], int(n / per_network)) for d, n in schools.items()}
+    for d in sorted(schools, key=lambda d: (counts[d] - schools[d] / per_network, d)):
+        if sum(counts.values()) >= NETWORKS:
+            break
+        if counts[d] < schools[d]:
+            counts[d] += 1
+    return counts
+
+
+def _networks(rng: random.Random, reference: Reference) -> dict[int, TrueNetwork]:
+    """Each district's registry schools dealt out to its networks; the first school dealt leads."""
+    counts = _network_counts(reference)
+    free = [n for n in range(1, NETWORKS + 1) if n not in KNOWN_NETWORKS]
+    networks: dict[int, TrueNetwork] = {}
+    invented: set[str] = set()
+    for d in sorted(counts):
+        known = sorted(n for n, kd in KNOWN_NETWORKS.items() if kd == d)
+        numbers = known + [free.pop(0) for _ in range(counts[d] - len(known))]
+        registry = sorted(s.name_th for s in reference.schools if s.district_id == d)
+        rng.shuffle(registry)
+        leads = [KNOWN_LEADS[n] for n in numbers if n in KNOWN_LEADS]
+        registry = leads + [name for name in registry if name not in leads]
+        for k, no in enumerate(numbers):
+            members = [TrueSchool(f"R:{d}:{name}", name, no, d) for name in registry[k::len(numbers)]]
+            if rng.random() < UNREGISTERED_LEAD_RATE:
+                name = _invented_school(rng, registry, invented)
+                members.insert(0, TrueSchool(f"U:{d}:{name}", name, no, d, in_registry=False))
+            networks[no] = TrueNetwork(no, d, tuple(members))
+    return dict(sorted(networks.items()))
+
+
+def _invented_school(rng: random.Random, registry: list[str], taken: set[str]) -> str:
+    """A name shaped like a school's that no registry school of the district is close to."""
+    while True:
+        name = rng.choice(SCHOOL_HEADS) + rng.choice(SCHOOL_WORDS) + rng.choice(["", "", "วิทยา", "ศึกษา"])
+        if name not in taken and max((fuzz.ratio(name, r) for r in registry), default=0.0) < 70:
+            taken.add(name)
+            return name
+
+
+class _People:
+    """Invented people, each name used once."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.seen = rng, set()
+
+    def person(self, family: str, district: str | None, phone: str | None) -> TruePerson:
+        while True:
+            title = self.rng.choice(["นาย", "นาง", "นางสาว"])
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(SURNAMES)
+            if f"{first} {last}" not in self.seen:
+                self.seen.add(f"{first} {last}")
+                prefix = "C" if family == "coordinator" else "O"
+                return TruePerson(f"{prefix}{len(self.seen):04d}", family, title, first, last, phone, district)
 
 
 def draw_project(rng: random.Random, world: World, with_code: bool, with_reports: bool,
                  serial: int = 0) -> TrueProject:
     district = rng.choice(sorted(world.districts))
     fy = rng.choice(YEARS)
-    nets = sorted(n for n, d in world.network_district.items() if d == district)
-    networks = tuple(sorted(rng.sample(nets, rng.randint(1, len(nets))))) if nets else ()
-    schools = tuple(s for s in world.schools if s.network_no in networks and rng.random() < 0.5)[:4]
+    nets = world.networks_of(district)
+    networks = tuple(sorted(rng.sample(nets, rng.randint(1, len(nets)))))
+    leads = tuple(world.networks[n].schools[0] for n in networks)
     budget = Decimal(90000 * max(1, len(networks))) if rng.random() < 0.7 else Decimal(rng.randint(10, 400) * 1000)
     code = None
     if with_code:
@@ -173,7 +220,7 @@ def draw_project(rng: random.Random, world: World, with_code: bool, with_reports
     if not with_code:
         name = f"{name} ปีงบประมาณ {fy} ชุดที่ {serial + 1}"
     return TrueProject(code, fy, name, district, budget, start, end, rng.choice(world.officers[district]),
-                       rng.choice(world.coordinators), networks, schools, reports)
+                       rng.choice(world.coordinators[district]), networks, leads, reports)
 
 
 def _reports(rng: random.Random, start: date, budget: Decimal) -> tuple[TrueReport, ...]:

@@ -32,8 +32,12 @@ def decide_note(values: Sequence[str | None]) -> str | None:
     return max(counts, key=lambda t: (counts[t], len(t), t))
 
 
-def consensus_across_renderings(votes: Iterable[Vote], source_file: str) -> tuple[list[ReportEntry], list[Finding]]:
-    """Votes of every rendering -> one ReportEntry per report number, with findings for disagreements."""
+def consensus_across_renderings(votes: Iterable[Vote], source_file: str, whole_series: bool = True,
+                                ) -> tuple[list[ReportEntry], list[Finding]]:
+    """Votes of every rendering -> one ReportEntry per report number, with findings for disagreements.
+
+    whole_series: the layout prints every report so far (the printed form), so a gap in the numbers is a
+    finding; a web page prints only its latest report."""
     by_key: dict[tuple[int, str], list[Vote]] = {}
     for vote in votes:
         by_key.setdefault((vote.report_no, vote.field), []).append(vote)
@@ -62,7 +66,7 @@ def consensus_across_renderings(votes: Iterable[Vote], source_file: str) -> tupl
             findings.append(Finding.of("date_settled_by_order",
                                        f"report {no}: renderings tied on the date ({_tally(by_key[(no, 'date')])}); "
                                        f"{chosen.isoformat()} is the only one in order with its neighbours"))
-    missing = sorted(set(range(1, max(report_nos, default=0) + 1)) - set(report_nos))
+    missing = sorted(set(range(1, max(report_nos, default=0) + 1)) - set(report_nos)) if whole_series else []
     if missing:
         findings.append(Finding.of("report_numbers_missing",
                                    f"no rendering holds report(s) {', '.join(map(str, missing))}"))

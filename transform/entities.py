@@ -42,8 +42,8 @@ class Evidence:
             group = PersonGroup.of_node(node)
             self._add_people(group)
             nodes.append((node, group.key))
-        for raw, name, network in {(s.raw, s.name_th, s.network_no) for s in dump.schools}:
-            self.schools[SchoolKey(raw, name, district_id, network)] += 1
+        for s in set(dump.schools):
+            self.schools[SchoolKey(s.raw, s.name_th, district_id, s.network_no, s.tail, s.same_line)] += 1
         for no in dump.networks:
             self.networks.add(no)
             if district_id is not None:

@@ -150,14 +150,15 @@ def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> Link:
         return Link(False, score, LinkEvidence.DIFFERENT_GENDERS, "titles of different genders")
     if a.family == "officer" and a.district_id and b.district_id and a.district_id != b.district_id:
         return Link(False, score, LinkEvidence.DIFFERENT_DISTRICTS,
-                    f"officers of different districts ({a.district_id}, {b.district_id})")
+                    f"officers of different districts ({', '.join(sorted((a.district_id, b.district_id)))})")
     if a.phone and b.phone:
         if a.phone == b.phone:
             return Link(score >= settings.person_same_phone_min_score, score, LinkEvidence.SAME_PHONE,
                         f"same phone {a.phone}")
         identical = tone_skeleton(a.name) == tone_skeleton(b.name)
+        phones = ", ".join(sorted((a.phone, b.phone)))
         return Link(identical, score, LinkEvidence.DIFFERENT_PHONES,
-                    f"different phones ({a.phone}, {b.phone})" + (", same name" if identical else ""))
+                    f"different phones ({phones})" + (", same name" if identical else ""))
     edits = min_edits(a, b)
     close = edits <= settings.person_name_only_max_edits
     if a.family == "officer" and a.district_id and a.district_id == b.district_id:
@@ -330,13 +331,23 @@ def resolve_people(groups: Iterable[PersonGroup], settings: MatchSettings, regis
             continue  # two registered identities join only through a document's evidence
         link = compare(nodes[i].rep, nodes[j].rep, settings)
         comparisons.append(_Comparison(i, j, link, link.same and not clusters.union(i, j)))
-    published = _Published(settings, overrides, run_id)
+    published = _Published(settings, overrides, run_id, _word_counts(nodes))
     for group in clusters.groups():
         published.add_identity(group, _Tally.of([nodes[i] for i in group]))
-    reviews = published.reviews + [r for c in comparisons if (r := published.review(c, nodes[c.i].family))]
-    unique_reviews = sorted(set(reviews), key=lambda r: (r.entity_type, r.left_id, r.right_id, r.decision))
+    reviews = published.reviews + [r for c in comparisons if (r := published.review(c, nodes))]
+    unique_reviews = one_row_per_pair(reviews)
     return PersonResult(tuple(sorted(published.persons, key=lambda p: p.person_id)), tuple(published.rules),
                         tuple(unique_reviews), tuple(sorted(published.registry, key=lambda r: r.canonical_id)))
+
+
+def _word_counts(groups: Sequence[PersonGroup]) -> Counter[str]:
+    """How many mentions of the corpus's people use each word of a name (first names and surnames)."""
+    words: Counter[str] = Counter()
+    for g in groups:
+        for spelling, n in g.spellings.items():
+            for word in spelling.split(" "):
+                words[word] += n
+    return words
 
 
 @dataclass
@@ -384,8 +395,8 @@ class _Published:
     """Identities as they are published: persons, the rules their spellings resolve by, the registry,
     and the pairs to review."""
 
-    def __init__(self, settings: MatchSettings, overrides: Overrides, run_id: str | None):
-        self.settings, self.overrides, self.run_id = settings, overrides, run_id
+    def __init__(self, settings: MatchSettings, overrides: Overrides, run_id: str | None, words: Counter[str]):
+        self.settings, self.overrides, self.run_id, self.words = settings, overrides, run_id, words
         self.persons: list[Person] = []
         self.rules: list[PersonRule] = []
         self.registry: list[RegistryEntry] = []
@@ -396,7 +407,7 @@ class _Published:
 
     def add_identity(self, group: list[int], tally: _Tally) -> None:
         family, fixed = tally.family, tally.fixed_ids
-        name = most_frequent(tally.spellings, _shortest_first) or tally.members[0].rep.name
+        name = most_frequent(tally.spellings, self._usual_first) or tally.members[0].rep.name
         phone = most_frequent(tally.phones) or tally.members[0].rep.phone
         district = most_frequent(tally.districts)
         pid = fixed[0] if fixed else self._new_id(family, name, phone, district, tally.digest)
@@ -423,6 +434,11 @@ class _Published:
                           else "same_field_other_renderings" if m.rep.name == name else "cross_document_evidence")
                 self.rules.append(PersonRule(m.key, spelling, pid, family, name, score, method))
 
+    def _usual_first(self, spelling: str) -> tuple[int, int, str]:
+        """Between spellings seen equally often, the one whose words other people's names use most: names
+        repeat across people, an OCR error of one rarely does; then the shortest."""
+        return -sum(self.words[w] for w in spelling.split(" ")), len(spelling), spelling
+
     def _new_id(self, family: str, name: str, phone: str | None, district: str | None, digest: int) -> str:
         pid = stable_id(ID_PREFIX[family], name, phone or "", district if family == "officer" else "")
         if pid in self.used:  # two people with one name and phone: where they were seen tells them apart
@@ -430,17 +446,27 @@ class _Published:
         self.used.add(pid)
         return pid
 
-    def review(self, c: _Comparison, family: str) -> ReviewPair | None:
-        """A borderline comparison worth a look: two identities kept apart, or one merged although some
-        evidence speaks against it."""
+    def review(self, c: _Comparison, nodes: list[PersonGroup]) -> ReviewPair | None:
+        """A comparison worth a look: two identities kept apart although their names are OCR-close, or one
+        merged although some evidence speaks against it (two phones)."""
         a, b = self.id_of_node[c.i], self.id_of_node[c.j]
         same = c.link.same and not c.forbidden
-        if a == b and not same:
+        if a == b and not (same and c.link.evidence.against):
             return None
-        borderline = self.settings.person_review_min_score <= c.link.score < self.settings.person_review_max_score
-        if not borderline or (a == b and not c.link.evidence.against):
+        if a != b and min_edits(nodes[c.i].rep, nodes[c.j].rep) > self.settings.person_review_max_edits:
             return None
         left, right = sorted((a, b))
         detail = c.link.detail + ("; merge forbidden by an override" if c.forbidden else "")
-        return ReviewPair(family, left, self.name_of_id[left], right, self.name_of_id[right], round(c.link.score, 1),
-                          Decision.MERGED if a == b else Decision.KEPT_APART, detail)
+        return ReviewPair(nodes[c.i].family, left, self.name_of_id[left], right, self.name_of_id[right],
+                          round(c.link.score, 1), Decision.MERGED if a == b else Decision.KEPT_APART, detail)
+
+
+def one_row_per_pair(reviews: Iterable[ReviewPair]) -> list[ReviewPair]:
+    """The review of each pair of identities once: its closest comparison (several spellings of the two may
+    have been compared)."""
+    best: dict[tuple, ReviewPair] = {}
+    for r in reviews:
+        key = (r.entity_type, r.left_id, r.right_id, r.decision)
+        if key not in best or (r.score, r.evidence) > (best[key].score, best[key].evidence):
+            best[key] = r
+    return sorted(best.values(), key=lambda r: (r.entity_type, r.left_id, r.right_id, r.decision))

@@ -53,6 +53,35 @@ def match_registry(name: str, district_id: str | None, reference: Reference, set
     return RegistryMatch(best[2] if best[0] >= settings.school_min_score else None, best[0], runner[2], runner[0])
 
 
+def match_extent(key: SchoolKey, reference: Reference, settings: MatchSettings) -> tuple[RegistryMatch, str]:
+    """The registry match of the mention's name, or of the name with its next words when that matches
+    better ('วัดมหรรณพาราม' + 'ในพระราชูปถัมภ์ฯ', 'เคหะทุ่งสองห้องวิทยา' + '1'); and that name."""
+    best, name = match_registry(key.name, key.district_id, reference, settings), key.name
+    words = key.tail.split(" ") if key.tail else []
+    for k in range(1, len(words) + 1):
+        longer = f"{key.name} {' '.join(words[:k])}"
+        match = match_registry(longer, key.district_id, reference, settings)
+        if match.score > best.score:
+            best, name = match, longer
+    return best, name
+
+
+# Words of running text that no school name holds (tests check the registry): a candidate with one of them
+# is a sentence that happens to start with โรงเรียน ('โรงเรียนในสังกัดกรุงเทพมหานครต้องมี...'), not a school.
+NOT_IN_SCHOOL_NAMES = ("สังกัด", "ต้อง", "กระบวนการ", "คุณภาพ", "ดำเนิน", "ระหว่าง", "ทั้ง", "ทุก", "ได้", "เพื่อ",
+                       "ซึ่ง", "ให้", "และ", "ของ", "ที่", "กรุงเทพมหานคร", "เครือข่าย", "โรงเรียน", "จัด", "ประชุม",
+                       "นิทรรศการ", "ครู", "นักเรียน", "งบประมาณ", "โครงการ", "แห่ง", "ร่วม", "กิจกรรม")
+NOT_A_NAME_START = ("ใน", "จะ", "แต่", "หรือ", "นั้น", "นี้", "ต่าง", "ด้วย")
+MAX_NAME_LENGTH = 40  # characters before a space or parenthesis; the registry's longest is 24
+
+
+def looks_like_a_name(name: str) -> bool:
+    """A candidate the registry does not know may be a new school only if it is shaped like a name."""
+    base = name.split("(")[0].strip()
+    return (3 <= len(base) <= MAX_NAME_LENGTH and not base.startswith(NOT_A_NAME_START)
+            and not any(word in name for word in NOT_IN_SCHOOL_NAMES))
+
+
 def same_unregistered_school(a: str, b: str, settings: MatchSettings) -> bool:
     """OCR variants of one name differ by an edit or two; different schools differ by a word."""
     limit = (settings.school_cluster_max_edits_long if min(len(a), len(b)) >= settings.school_cluster_long_from
@@ -65,12 +94,15 @@ def registry_school_id(school: RegistrySchool) -> str:
 
 
 class SchoolKey(NamedTuple):
-    """One distinct school mention: its spelling, as printed and normalised, its district and network."""
+    """One distinct school mention: its spelling, as printed and normalised, its district and network, the
+    words that may go on the name, and whether it was printed on its network's line."""
 
     raw: str
     name: str  # without โรงเรียน, normalised
     district_id: str | None
     network_no: int | None
+    tail: str = ""
+    same_line: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +114,9 @@ class SchoolRule:
     name_th: str
     district_id: str | None
     network_no: int | None
+    tail: str
+    same_line: bool
+    spelled: str  # the mention's school name as printed (its first words, as far as the registry says)
     school_id: str
     canonical_name: str
     score: float
@@ -117,13 +152,18 @@ def resolve_schools(mentions: Mapping[SchoolKey, int], reference: Reference, set
     found: dict[str, _Found] = {}
     unmatched: list[tuple[SchoolKey, int]] = []
     pins = overrides.pins("school")
-    for key in sorted(mentions, key=lambda k: (k.raw, k.name, k.district_id or "", k.network_no or 0)):
+    for key in sorted(mentions, key=lambda k: (k.raw, k.name, k.district_id or "", k.network_no or 0, k.tail,
+                                               k.same_line)):
         pinned = pins.get(normalize_thai(key.name)) or pins.get(normalize_thai(key.raw))
-        match = match_registry(key.name, key.district_id, reference, settings)
+        match, name = match_extent(key, reference, settings)
         if pinned is None and match.school is None:
-            unmatched.append((key, mentions[key]))
+            # not in the registry: a new school only when shaped like a name and printed as a listing item
+            # (on its network's line, or alone on the next); otherwise the text after the network is not a
+            # school at all (a paragraph after a listing cut short)
+            if (key.same_line or not key.tail) and looks_like_a_name(key.name):
+                unmatched.append((key, mentions[key]))
             continue
-        rule, review = _matched(key, mentions[key], pinned, match, found, settings)
+        rule, review = _matched(key, mentions[key], pinned, match, name, found, settings)
         rules.append(rule)
         reviews += [review] if review else []
     unregistered = _Unregistered(unmatched, registry, settings, run_id)
@@ -138,8 +178,8 @@ def resolve_schools(mentions: Mapping[SchoolKey, int], reference: Reference, set
                         tuple(unregistered.registry.values()))
 
 
-def _matched(key: SchoolKey, documents: int, pinned: str | None, match: RegistryMatch, found: dict[str, _Found],
-             settings: MatchSettings) -> tuple[SchoolRule, ReviewPair | None]:
+def _matched(key: SchoolKey, documents: int, pinned: str | None, match: RegistryMatch, name: str,
+             found: dict[str, _Found], settings: MatchSettings) -> tuple[SchoolRule, ReviewPair | None]:
     """The rule of a mention that a pin or the registry resolves (and a review when the registry's
     runner-up was close)."""
     school = match.school
@@ -150,8 +190,8 @@ def _matched(key: SchoolKey, documents: int, pinned: str | None, match: Registry
     if key.network_no is not None:
         entry.networks[key.network_no] += documents
     method = "pinned" if pinned else "registry_exact" if match.score >= 100 else "registry_fuzzy"
-    rule = SchoolRule(key.raw, key.name, key.district_id, key.network_no, sid, entry.name, round(match.score, 1),
-                      method)
+    rule = SchoolRule(key.raw, key.name, key.district_id, key.network_no, key.tail, key.same_line,
+                      "โรงเรียน" + (key.name if pinned else name), sid, entry.name, round(match.score, 1), method)
     runner = match.runner_up
     close_runner = runner is not None and match.score - match.runner_score < settings.school_review_margin
     if pinned or match.score >= 100 or not close_runner:
@@ -172,6 +212,7 @@ class _Candidate:
     raw: str | None  # None: registered by an earlier run (no mention today)
     documents: int
     registered_id: str | None = None
+    key: SchoolKey | None = None
 
 
 class _Unregistered:
@@ -180,7 +221,7 @@ class _Unregistered:
 
     def __init__(self, unmatched: list[tuple[SchoolKey, int]], registry: Sequence[RegistryEntry],
                  settings: MatchSettings, run_id: str | None):
-        self.items = [_Candidate(k.name, k.district_id, k.network_no, k.raw, n) for k, n in unmatched]
+        self.items = [_Candidate(k.name, k.district_id, k.network_no, k.raw, n, key=k) for k, n in unmatched]
         self.items += [_Candidate(r.canonical_name, r.district_id, None, None, 0, r.canonical_id)
                        for r in registry if r.entity_type == "school"]
         self.settings, self.run_id = settings, run_id
@@ -231,7 +272,8 @@ class _Unregistered:
             found[sid] = _Found(name, district, False, networks)  # type: ignore[arg-type]
         finding = (f"{name} matches no registry school of district {district}; kept as spelled, listed in "
                    "entity_review")
-        self.rules += [SchoolRule(it.raw, it.name, it.district_id, it.network_no, sid, name,  # type: ignore[arg-type]
+        self.rules += [SchoolRule(it.raw, it.name, it.district_id, it.network_no, it.key.tail,  # type: ignore[arg-type]
+                                  it.key.same_line, it.raw, sid, name,  # type: ignore[union-attr]
                                   round(school_score(it.name, name), 1), "not_in_registry", finding) for it in live]
         self.reviews.append(ReviewPair("school", sid, name, "", "", 0.0, Decision.NOT_IN_REGISTRY,
                                        f"spelled {', '.join(sorted(spellings))}; no registry school of district "

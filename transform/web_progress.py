@@ -36,7 +36,7 @@ def parse_web_progress(text: str, source: str) -> ParsedDump:
         raise DumpParseError(source, "web progress page without a 'name : 50XX0000-NNNN' title line")
     findings: list[Finding] = []
     votes = _progress_votes(text, findings)
-    reports, report_findings = consensus_across_renderings(votes, source)
+    reports, report_findings = consensus_across_renderings(votes, source, whole_series=False)
     findings.extend(report_findings)
     unit_m = _DISTRICT_YEAR.search(text)
     steps = _steps(text, findings)  # before the findings are frozen: the plan's own findings are among them

@@ -7,14 +7,16 @@ import hashlib
 import re
 import subprocess
 import sys
+from collections import Counter
 
 import pytest
 
 from common.settings import Settings
 from extract.reference import load_reference
 from flows.stages import run_once
-from synth.corpus import generate, truth_path
-from synth.evaluate import evaluate, pairwise_scores
+from synth.corpus import generate, truth_path, world_path
+from synth.facts import pairwise_scores
+from synth.truth_diff import TableDiff, truth_diff
 from tests.conftest import REFERENCE
 
 
@@ -39,7 +41,8 @@ def test_same_seed_same_corpus_other_seed_other_corpus(corpus, tmp_path):
     generate(other, 300, 8, load_reference(REFERENCE))
     assert digest(again) == digest(corpus) != digest(other)
     assert truth_path(again).read_bytes() == truth_path(corpus).read_bytes()
-    assert truth_path(corpus).parent == corpus.parent  # beside the folder, not in it
+    assert world_path(again).read_bytes() == world_path(corpus).read_bytes()
+    assert truth_path(corpus).parent == world_path(corpus).parent == corpus.parent  # beside the folder, not in it
     assert not list(corpus.glob("*.jsonl"))
 
 
@@ -56,13 +59,44 @@ def test_layouts_sizes_and_phenomena(corpus):
     assert re.search(r"รายงานครั้งที่ ?\d+ :: (?!\d)", joined)  # a report without a date
 
 
-def test_pipeline_quality_against_the_truth(corpus, tmp_path):
+def test_the_truth_diff_of_the_whole_warehouse_meets_the_targets(corpus, tmp_path):
+    """Every dimension and the bridge: precision 1.0 and recall >= 0.999; facts >= 99.9 %; every dq_issue row
+    has a cause; entity_review at most twice the truly ambiguous pairs."""
     settings = Settings.from_env(raw_dir=corpus, warehouse_dir=tmp_path / "wh", reference_dir=REFERENCE)
     run_once(settings)
-    quality = evaluate(truth_path(corpus), settings.warehouse_dir)
-    assert quality.field_accuracy >= 0.995, quality.examples[:10]
-    assert quality.person["precision"] == 1.0 and quality.person["recall"] >= 0.99
-    assert quality.school["precision"] == 1.0 and quality.school["recall"] >= 0.99
+    diff = truth_diff(corpus, settings.warehouse_dir)
+    for table in (*diff.tables, diff.dq):
+        assert table.precision == 1.0 and table.recall >= 0.999, (table.table, table.extra(), table.missing())
+    assert diff.fields.accuracy >= 0.999, diff.fields.examples[:10]
+    assert 0 < diff.ambiguous <= diff.review_rows <= 2 * diff.ambiguous and diff.review_covered == diff.ambiguous
+    assert diff.person["precision"] == 1.0 and diff.school["precision"] == 1.0
+    assert "dim_school" in diff.as_table()
+
+
+def test_the_diff_counts_what_the_warehouse_holds_that_the_truth_does_not():
+    table = TableDiff("dim_school", {("วัดนิมมานรดี", "5021", 53)},
+                      Counter({("วัดนิมมานรดี", "5021", 53): 1, ("สังกัดกรุงเทพมหานครต้องมี", "5021", 55): 1}))
+    assert (table.precision, table.recall) == (0.5, 1.0)
+    assert table.extra() == ["สังกัดกรุงเทพมหานครต้องมี / 5021 / 55"] and table.missing() == []
+    twice = TableDiff("dim_network", {(53, "5021")}, Counter({(53, "5021"): 2}))
+    assert twice.precision == 0.5 and twice.extra() == ["53 / 5021"]  # found twice: one row too many
+
+
+def test_the_world_is_faithful(corpus):
+    import json
+
+    world = json.loads(world_path(corpus).read_text(encoding="utf-8"))
+    reference = load_reference(REFERENCE)
+    registry = {(s.name_th, s.district_id) for s in reference.schools}
+    assert sorted(int(n) for n in world["networks"]) == list(range(1, 81))
+    for no, net in world["networks"].items():
+        members = [s for s in world["schools"].values() if s["network_no"] == int(no)]
+        assert {s["district_id"] for s in members} == {net["district_id"]}  # a network lies in one district
+        assert world["schools"][net["lead"]]["network_no"] == int(no)
+    registered = [s for s in world["schools"].values() if s["in_registry"]]
+    assert {(s["name"], s["district_id"]) for s in registered} == registry  # every registry school, once
+    assert 0 < len(world["schools"]) - len(registered) <= 8  # missing from the registry: rare, not absent
+    assert world["networks"]["53"]["lead"].endswith("วัดนิมมานรดี")
 
 
 def test_pairwise_scores():

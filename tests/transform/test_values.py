@@ -94,15 +94,3 @@ def test_phones(text, expected):
 def test_add_months_crosses_years():
     assert add_months(date(2020, 12, 15), 1) == date(2021, 1, 1)
     assert add_months(date(2021, 1, 26), -2) == date(2020, 11, 1)
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("เครือข่ายที่ 53 โรงเรียนวัดนิมมานรดี", [("วัดนิมมานรดี", 53)]),
-    ("เครือข่ายที่ 54\nโรงเรียนวัดอ่างแก้ว (จีบ ปานขำ)", [("วัดอ่างแก้ว (จีบ ปานขำ)", 54)]),  # wrapped line
-    ("ได้แก่ เครือข่ายที่ 73\n\nโรงเรียนสังกัดกรุงเทพมหานครต้องมีกระบวนการ", []),  # a paragraph, not a school
-    ("เครือข่ายที่ 99 โรงเรียนวัดนิมมานรดี", []),  # no such network
-])
-def test_school_mentions(text, expected):
-    from transform.text_mentions import school_mentions
-
-    assert [(m.name_th, m.network_no) for m in school_mentions(text)] == expected

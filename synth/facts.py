@@ -1,14 +1,12 @@
-"""Quality of a warehouse against the truth of a synthetic corpus: field accuracy, and pairwise
-precision / recall / F1 of person and school identities."""
+"""Fact and header fields of a warehouse against the truth of a synthetic corpus, and pairwise precision /
+recall / F1 of person and school identities (synth/truth_diff.py diffs the rest)."""
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 
@@ -19,22 +17,19 @@ REPORT_FIELDS = {"date": "report_date", "progress_pct": "progress_pct", "cumulat
 
 
 @dataclass
-class Quality:
-    fields_total: int = 0
-    fields_correct: int = 0
+class FieldScore:
+    total: int = 0
+    correct: int = 0
     misses: Counter = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
-    person: dict[str, float] = field(default_factory=dict)
-    school: dict[str, float] = field(default_factory=dict)
 
     @property
-    def field_accuracy(self) -> float:
-        return self.fields_correct / self.fields_total if self.fields_total else 1.0
+    def accuracy(self) -> float:
+        return self.correct / self.total if self.total else 1.0
 
     def as_dict(self) -> dict:
-        return {"field_accuracy": round(self.field_accuracy, 5), "fields_total": self.fields_total,
-                "fields_correct": self.fields_correct, "misses_by_field": dict(self.misses.most_common()),
-                "miss_examples": self.examples[:20], "person": self.person, "school": self.school}
+        return {"accuracy": round(self.accuracy, 5), "total": self.total, "correct": self.correct,
+                "misses_by_field": dict(self.misses.most_common()), "miss_examples": self.examples[:20]}
 
 
 def pairwise_scores(items: Iterable[tuple[object, object]]) -> dict[str, float]:
@@ -69,8 +64,9 @@ def _same(truth: object, got: object) -> bool:
     return str(truth) == (got.isoformat() if hasattr(got, "isoformat") else str(got))
 
 
-def evaluate(truth_file: Path, warehouse_dir: Path) -> Quality:
-    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
+def score_fields(con: duckdb.DuckDBPyConnection, truth: list[dict],
+                 ) -> tuple[FieldScore, dict[str, float], dict[str, float]]:
+    """Every header and report field the truth states, and the pairwise scores of people and schools."""
     projects = {r[0]: r for r in con.execute(
         f"SELECT source_file, project_key, officer_id, coordinator_id, {', '.join(HEADER_FIELDS)} "
         "FROM dim_project").fetchall()}
@@ -80,45 +76,44 @@ def evaluate(truth_file: Path, warehouse_dir: Path) -> Quality:
             "d.disbursed_thb, m.plan_status, m.target_status FROM fact_monthly_progress m "
             "LEFT JOIN fact_disbursement d USING (project_key, report_no)").fetchall():
         reports[(row[0], row[1])] = dict(zip(REPORT_FIELDS.values(), row[2:], strict=True))
-    school_alias = defaultdict(dict)
+    school_alias: dict[str, dict[str, str]] = defaultdict(dict)
     for raw, cid, source in con.execute(
             "SELECT raw_text, canonical_id, source_file FROM entity_alias WHERE entity_type = 'school'").fetchall():
         school_alias[source][raw] = cid
-    con.close()
-    q = Quality()
+    q = FieldScore()
     people: list[tuple[object, object]] = []
     schools: list[tuple[object, object]] = []
-    with truth_file.open(encoding="utf-8") as fh:
-        for line in fh:
-            t = json.loads(line)
-            row = projects.get(t["source_file"])
-            header_got = dict(zip(HEADER_FIELDS, row[4:], strict=True)) if row else {}
-            for name in HEADER_FIELDS:
-                want = t["header"].get(name)
-                if want is None and name not in ("project_code",):
-                    continue
-                _score(q, t["source_file"], name, want, header_got.get(name), row is not None)
-            for r in t["reports"]:
-                got = reports.get((row[1], r["report_no"])) if row else None
-                for name, column in REPORT_FIELDS.items():
-                    if name in r:
-                        _score(q, f"{t['source_file']}#{r['report_no']}", name, r[name],
-                               got.get(column) if got else None, got is not None)
-            if row:
-                for role, index in (("officer_id", 2), ("coordinator_id", 3)):
-                    if t.get(role):
-                        people.append((t[role], row[index] or f"missing:{t['source_file']}:{role}"))
-            for s in t["schools"]:
-                schools.append((s["school_id"], school_alias[t["source_file"]].get(s["raw"], f"missing:{s['raw']}")))
-    q.person = pairwise_scores(people)
-    q.school = pairwise_scores(schools)
-    return q
+    for t in truth:
+        row = projects.get(t["source_file"])
+        _score_document(q, t, row, reports)
+        if row:
+            for role, index in (("officer_id", 2), ("coordinator_id", 3)):
+                if t.get(role):
+                    people.append((t[role], row[index] or f"missing:{t['source_file']}:{role}"))
+        for s in t["schools"]:
+            schools.append((s["school_id"], school_alias[t["source_file"]].get(s["raw"], f"missing:{s['raw']}")))
+    return q, pairwise_scores(people), pairwise_scores(schools)
 
 
-def _score(q: Quality, where: str, name: str, want: object, got: object, present: bool) -> None:
-    q.fields_total += 1
+def _score_document(q: FieldScore, t: dict, row: tuple | None, reports: dict[tuple[str, int], dict]) -> None:
+    header_got = dict(zip(HEADER_FIELDS, row[4:], strict=True)) if row else {}
+    for name in HEADER_FIELDS:
+        want = t["header"].get(name)
+        if want is None and name not in ("project_code",):
+            continue
+        _score(q, t["source_file"], name, want, header_got.get(name), row is not None)
+    for r in t["reports"]:
+        got = reports.get((row[1], r["report_no"])) if row else None
+        for name, column in REPORT_FIELDS.items():
+            if name in r:
+                _score(q, f"{t['source_file']}#{r['report_no']}", name, r[name], got.get(column) if got else None,
+                       got is not None)
+
+
+def _score(q: FieldScore, where: str, name: str, want: object, got: object, present: bool) -> None:
+    q.total += 1
     if present and _same(want, got):
-        q.fields_correct += 1
+        q.correct += 1
         return
     q.misses[name] += 1
     if len(q.examples) < 50:
