@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 
 from common.findings import CHECKS
+from load.duck import open_warehouse
 from load.publish import DUCKDB_FILE, comment_statements
 from load.tables import SCHEMAS
 
@@ -28,7 +29,7 @@ def run_query(warehouse_dir: Path, sql: str) -> tuple[list[str], list[tuple]]:
     path = warehouse_dir / DUCKDB_FILE
     if not path.exists():
         raise QueryError(f"no warehouse at {path}: run `schoolnet run` first")
-    con = duckdb.connect(str(path), read_only=True)
+    con = open_warehouse(warehouse_dir)
     try:
         cursor = con.execute(sql)
         if cursor.description is None:

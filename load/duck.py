@@ -43,3 +43,11 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: list | 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only)
+
+
+def open_warehouse(warehouse_dir: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """warehouse.duckdb with its views' relative paths resolved against the warehouse folder, wherever the
+    folder is (the one setting any client needs: SET file_search_path = '<warehouse folder>')."""
+    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=read_only)
+    con.execute(f"SET file_search_path = {literal(str(warehouse_dir.resolve()))}")
+    return con

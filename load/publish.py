@@ -30,6 +30,9 @@ from load.models import load_project
 from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
 
 DUCKDB_FILE = "warehouse.duckdb"
+# the storage format of warehouse.duckdb: DuckDB 2.0's own is unreadable by 1.x ("version number 999");
+# v1.0.0 (format 64) is read by every DuckDB from 1.0 on (tested with 1.1.3 and 1.4.x)
+STORAGE_VERSION = "v1.0.0"
 VERSIONS = "versions"
 CURRENT = "current"
 
@@ -165,7 +168,7 @@ def prune_versions(warehouse_dir: Path, keep_previous: int = 2) -> list[str]:
 def _views(con: duckdb.DuckDBPyConnection, root: Path, names: Sequence[str]) -> None:
     template = sql_file("views/table_view.sql")
     for name in names:
-        glob = literal(str(root / name) + "/**/*.parquet")
+        glob = literal((root / name).as_posix() + "/**/*.parquet")
         execute(con, f"view {name}", template.format(table=identifier(name), glob=glob))
 
 
@@ -190,18 +193,26 @@ def write_duckdb(warehouse_dir: Path, names: Sequence[str], run_id: str) -> None
 
     The views name the version itself, not the `current` link: a connection reads one snapshot, whole,
     even in a statement that joins tables while a run publishes; an open connection keeps its file and
-    version (kept on disk for it) and never meets a lock; a new connection sees the newest version."""
+    version (kept on disk for it) and never meets a lock; a new connection sees the newest version.
+    Their paths are relative to the warehouse folder (a client sets file_search_path to it, or starts in
+    it: load.duck.open_warehouse does), so a copied or moved folder still opens; the file is written in
+    DuckDB's storage format STORAGE_VERSION, which every DuckDB from 1.0 on reads."""
     version = current_version(warehouse_dir)
     if version is None:
         raise FileNotFoundError(f"{warehouse_dir} has no current version to describe")
     tmp = warehouse_dir / f".{DUCKDB_FILE}.{run_id}.tmp"
     tmp.unlink(missing_ok=True)
-    con = connect(tmp)
+    con = connect(Path(":memory:"))
     try:
-        _views(con, version, names)
+        execute(con, "attach", f"ATTACH {literal(str(tmp))} AS warehouse (STORAGE_VERSION {literal(STORAGE_VERSION)})")
+        execute(con, "use", "USE warehouse")
+        execute(con, "search path", f"SET file_search_path = {literal(str(warehouse_dir.resolve()))}")
+        _views(con, version.relative_to(warehouse_dir.resolve()), names)
         for statement in comment_statements():
             execute(con, "comment", statement)
-        execute(con, "checkpoint", "CHECKPOINT")
+        execute(con, "checkpoint", "CHECKPOINT warehouse")
+        execute(con, "use memory", "USE memory")
+        execute(con, "detach", "DETACH warehouse")
     finally:
         con.close()
     os.replace(tmp, warehouse_dir / DUCKDB_FILE)

@@ -15,6 +15,7 @@ import duckdb
 from rapidfuzz.distance import Levenshtein
 
 from common.text import normalize_thai
+from load.duck import open_warehouse
 from synth.corpus import truth_path, world_path
 from synth.facts import FieldScore, score_fields
 
@@ -90,7 +91,7 @@ def _table_dict(t: TableDiff) -> dict:
 def truth_diff(corpus: Path, warehouse_dir: Path) -> Diff:
     world = json.loads(world_path(corpus).read_text(encoding="utf-8"))
     truth = [json.loads(line) for line in truth_path(corpus).read_text(encoding="utf-8").splitlines()]
-    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(warehouse_dir)
     try:
         tables = _dimension_diffs(con, world, truth)
         dq = _dq_diff(con, truth)

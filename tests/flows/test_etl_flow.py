@@ -2,9 +2,9 @@
 
 import shutil
 
-import duckdb
 import pytest
 
+from load.duck import open_warehouse
 from tests.conftest import SAMPLE_RAW, SEEDS
 
 
@@ -24,7 +24,7 @@ def test_flow_builds_the_warehouse(prefect_server, tmp_path, monkeypatch):
     raw = _raw_copy(tmp_path)
     summary = etl_flow(raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"), fiscal_year=None)
     assert summary.files["loaded"] >= 3
-    con = duckdb.connect(str(tmp_path / "wh" / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(tmp_path / "wh")
     assert con.execute("SELECT count(*) FROM dim_project").fetchone()[0] == summary.rows["dim_project"]
     con.close()
     again = etl_flow(raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"), fiscal_year=2021)
@@ -41,7 +41,7 @@ def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_server, 
     summary = run_on_dask(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
                           raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"))
     assert summary.files["loaded"] == len(list(source.glob("*.txt"))) - summary.files["quarantined"]
-    con = duckdb.connect(str(tmp_path / "wh" / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(tmp_path / "wh")
     assert con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0] == \
         summary.rows["fact_monthly_progress"] > 0
     con.close()

@@ -13,12 +13,12 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from common.settings import PROJECT_ROOT, Settings
 from extract.reference import load_reference
 from flows.stages import run_once
+from load.duck import open_warehouse
 from load.publish import write_duckdb
 from load.tables import SCHEMAS
 from synth.corpus import generate
@@ -30,12 +30,13 @@ CONTENT_TABLES = ("dim_project", "dim_coordinator", "dim_officer", "dim_school",
                   "dq_issue", "audit_value_vote")
 KILL_TRIALS = 20
 READER = """
-import sys, time, pathlib, duckdb
-path, stop = sys.argv[1], pathlib.Path(sys.argv[2])
+import sys, time, pathlib
+from load.duck import open_warehouse
+path, stop = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
 last = False
 while not last:
     last = stop.exists()
-    con = duckdb.connect(path, read_only=True)
+    con = open_warehouse(path)
     n = con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
     d = con.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)").fetchone()[0]
     con.close()
@@ -45,7 +46,7 @@ while not last:
 
 def fingerprint(warehouse: Path) -> str:
     """A hash of every content table, read through warehouse.duckdb (so it must be readable)."""
-    con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(warehouse)
     try:
         digest = hashlib.sha256()
         for table in CONTENT_TABLES:
@@ -143,9 +144,9 @@ def test_reader_during_a_load_sees_whole_tables_and_no_lock_error(corpora, tmp_p
     wh = tmp_path / "wh"
     _copy_warehouse(root / "wh_a", wh)
     counts_before = _fact_count(wh)
-    held = duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)  # opened before the run, kept open
+    held = open_warehouse(wh)  # opened before the run, kept open
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(wh / "warehouse.duckdb"), str(stop)],
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(wh), str(stop)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proc = _start_run(root / "b", wh)
     seen = set()
@@ -153,7 +154,7 @@ def test_reader_during_a_load_sees_whole_tables_and_no_lock_error(corpora, tmp_p
     try:
         while proc.poll() is None:
             for con in (held, None):  # the connection held since before the run, and fresh ones
-                c = con or duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)
+                c = con or open_warehouse(wh)
                 try:
                     seen.add(_counts(c))
                     queries += 1
@@ -183,7 +184,7 @@ def _counts(con) -> tuple[int, int]:  # noqa: ANN001
 
 
 def _fact_count(wh: Path) -> tuple[int, int]:
-    con = duckdb.connect(str(wh / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(wh)
     try:
         return _counts(con)
     finally:

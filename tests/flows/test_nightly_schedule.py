@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import duckdb
 import pytest
 
+from load.duck import open_warehouse
 from tests.conftest import SAMPLE_RAW
 from tests.flows.prefect_server import BIN, PrefectServer, run_async
 
@@ -184,7 +184,7 @@ def test_scheduled_runs_start_on_time_and_stops_leave_nothing_in_flight(prefect_
         assert done.state.is_completed(), (done.state, serve.output()[-4000:])
         late = done.start_time - done.expected_start_time
         assert late < timedelta(seconds=20), f"started {late} after its scheduled time"
-        con = duckdb.connect(str(warehouse / "warehouse.duckdb"), read_only=True)
+        con = open_warehouse(warehouse)
         assert con.sql("SELECT count(*) FROM dim_project").fetchall()[0][0] > 4000
         con.close()
         artifacts = {a.key: a for a in run_async(_artifacts(done.id))}

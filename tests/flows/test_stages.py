@@ -5,12 +5,12 @@ from __future__ import annotations
 import shutil
 from decimal import Decimal
 
-import duckdb
 import pytest
 
 from common.settings import Settings
 from flows.lock import RunLockedError, warehouse_lock
 from flows.stages import run_once
+from load.duck import open_warehouse
 from load.tables import SCHEMAS
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
@@ -50,7 +50,7 @@ def seed_warehouse(tmp_path_factory):
 
 
 def query(settings, sql, params=None):
-    con = duckdb.connect(str(settings.warehouse_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(settings.warehouse_dir)
     try:
         return con.execute(sql, params or []).fetchall()
     finally:

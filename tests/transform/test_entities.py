@@ -2,12 +2,12 @@
 
 import pickle
 
-import duckdb
 import pytest
 
 from common.records import PersonMention
 from common.settings import MatchSettings, Settings
 from flows.stages import run_once
+from load.duck import open_warehouse
 from tests.conftest import REFERENCE, SEEDS
 from transform.districts import resolve_district
 from transform.entities import Evidence, fold_documents, resolve_entities
@@ -42,7 +42,7 @@ def seed_warehouse(tmp_path_factory):
         pytest.skip(f"real seed dumps not found at {SEEDS}")
     settings = Settings.from_env(raw_dir=SEEDS, warehouse_dir=tmp_path_factory.mktemp("wh"), reference_dir=REFERENCE)
     run_once(settings)
-    con = duckdb.connect(str(settings.warehouse_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(settings.warehouse_dir)
     yield con
     con.close()
 

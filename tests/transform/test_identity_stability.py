@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import shutil
 
-import duckdb
 import pytest
 
 from common.settings import Settings
 from flows.stages import run_once
+from load.duck import open_warehouse
 from tests.conftest import REFERENCE, SEEDS
 
 SEED_001 = "001_d000cb5bc4147d98.txt"
@@ -33,7 +33,7 @@ def setup(tmp_path):
 
 
 def coordinators(settings):
-    con = duckdb.connect(str(settings.warehouse_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(settings.warehouse_dir)
     try:
         return con.execute("SELECT coordinator_id, name_th FROM dim_coordinator ORDER BY 1").fetchall()
     finally:
@@ -87,7 +87,7 @@ def test_similar_people_with_other_phones_are_listed_for_review(setup):
     (setup.raw_dir / "namesake.txt").write_text(_variant(text, "50210000-9001", "วรวิชญ์"))
     run_once(setup)
     assert len(coordinators(setup)) == 2
-    con = duckdb.connect(str(setup.warehouse_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(setup.warehouse_dir)
     reviews = con.execute("SELECT decision, evidence FROM entity_review WHERE entity_type = 'coordinator'").fetchall()
     con.close()
     assert reviews and all(d == "kept_apart" and "different phones" in e for d, e in reviews)
