@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from prefect import flow, get_run_logger, task, unmapped
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext
 from prefect.states import Failed, State
@@ -90,13 +90,17 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
 
 
 def publish_artifacts(summary: RunSummary) -> None:
-    """The run summary in the Prefect UI: a table of file outcomes and a markdown report."""
+    """The run summary in the Prefect UI: a table of file outcomes, the rows, a markdown summary, and a link
+    to the run's report (report/index.html)."""
     create_table_artifact(key="schoolnet-files", table=summary.file_table(),
                           description=f"Files of run {summary.run_id}")
     rows = [{"table": t, "rows": n} for t, n in sorted(summary.rows.items())]
     create_table_artifact(key="schoolnet-rows", table=rows, description="Rows per table")
     create_markdown_artifact(key="schoolnet-run-summary", markdown=summary.as_markdown(),
                              description=f"Summary of run {summary.run_id}")
+    if summary.report:
+        create_link_artifact(key="schoolnet-report", link=Path(summary.report).as_uri(),
+                             link_text="report/index.html", description=f"The report of run {summary.run_id}")
 
 
 def run_on_dask(address: str | None = None, cluster_kwargs: dict | None = None, **parameters: Any) -> RunSummary:

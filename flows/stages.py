@@ -23,6 +23,7 @@ from flows.summary import RunSummary, progress_bar
 from flows.workers import BatchRunner, WorkerConfig, file_fingerprint, process_pool_runner
 from load.assemble import RunInfo
 from load.publish import projects_in_year, publish, published_row_counts
+from load.report import REPORT_DIR
 from load.state import ParseCache, loaded_in_last_run, read_previous_registry
 from load.tables import dimension_tables, lookup_tables
 from transform.entities import Evidence, Resolution, resolve_entities
@@ -112,6 +113,7 @@ def load(ingested: Ingested, resolution: Resolution, reference: Reference, setti
     summary.rows = published_row_counts(settings.warehouse_dir)
     summary.findings = findings
     summary.check_failures = sum(f.severity == "error" for f in failures)
+    summary.report = str(settings.warehouse_dir.resolve() / REPORT_DIR / "index.html")
     if fiscal_year is not None:
         summary.fiscal_year_projects = projects_in_year(settings.warehouse_dir, fiscal_year)
     return summary

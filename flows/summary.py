@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 FILE_STATUSES = ("loaded", "unchanged", "quarantined")
 
@@ -22,6 +23,7 @@ class RunSummary:
     findings: Counter = field(default_factory=Counter)
     check_failures: int = 0
     fiscal_year_projects: int | None = None  # projects of the re-run fiscal year (None: a full run)
+    report: str | None = None  # the run's report for people (report/index.html), an absolute path
 
     @property
     def year_note(self) -> str | None:
@@ -52,6 +54,8 @@ class RunSummary:
         lines.append(f"  borderline identity pairs to review (entity_review): {self.reviews}")
         if self.check_failures:
             lines.append(f"  SQL checks found {self.check_failures} error(s): see dq_issue")
+        if self.report:
+            lines.append(f"  report: {self.report}")
         return "\n".join(lines)
 
     def as_markdown(self) -> str:
@@ -68,6 +72,8 @@ class RunSummary:
         lines += ["", f"Borderline identity pairs to review (entity_review): {self.reviews}"]
         if self.check_failures:
             lines += ["", f"**SQL checks found {self.check_failures} error(s)**: see dq_issue"]
+        if self.report:
+            lines += ["", f"Report: [{self.report}]({Path(self.report).as_uri()})"]
         return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ connection reads one whole version; a run killed at any moment leaves the previo
       current -> versions/<run_id>           (replaced atomically)
       versions/<run_id>/<table>/...          (complete snapshots; the previous one is kept for readers)
       <table> -> current/<table>             (the contract's paths)
+      report -> current/report               (report/index.html: the run's report for people)
       warehouse.duckdb                       (views over the current version, with comments)
 """
 
@@ -27,6 +28,7 @@ from common.settings import SQL_DIR
 from load.assemble import RunInfo, assemble
 from load.duck import connect, execute, identifier, literal, sql_file
 from load.models import load_project
+from load.report import REPORT_DIR, write_report
 from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
 
 DUCKDB_FILE = "warehouse.duckdb"
@@ -93,13 +95,24 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chun
                "severity": f.severity, "detail": f.detail} for f in failures]
         _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / "checks.parquet")
         findings.update(f.check_name for f in failures)
+    _report(version, names, run)
     _sync_tree(version)
-    _ensure_table_links(warehouse_dir, names)
+    _ensure_table_links(warehouse_dir, [*names, REPORT_DIR])
     _switch_current(warehouse_dir, version)
     write_duckdb(warehouse_dir, names, run.run_id)
     prune_versions(warehouse_dir)
     shutil.rmtree(chunks_dir, ignore_errors=True)
     return failures, findings
+
+
+def _report(version: Path, names: Sequence[str], run: RunInfo) -> None:
+    """The version's report/index.html (load/report.py), from its tables, checks included."""
+    con = connect(Path(":memory:"))
+    try:
+        _views(con, version, names)
+        write_report(con, version, run.run_id, run.recorded_at)
+    finally:
+        con.close()
 
 
 def _link_other_years(previous: Path, version: Path, fiscal_year: int) -> None:
@@ -120,13 +133,14 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
 
 def _sync_tree(root: Path) -> None:
     """Flush the new version to disk before it becomes current (a crash must not publish empty files)."""
-    for path in root.rglob("*.parquet"):
+    for path in (*root.rglob("*.parquet"), *root.glob(f"{REPORT_DIR}/*.html")):
         with path.open("rb") as fh:
             os.fsync(fh.fileno())
 
 
 def _ensure_table_links(warehouse_dir: Path, names: Sequence[str]) -> None:
-    """<table> -> current/<table>, the paths of the contract (a table folder of an older layout goes)."""
+    """<table> -> current/<table> (and report -> current/report), the paths of the contract (a folder of an
+    older layout goes)."""
     for name in names:
         link = warehouse_dir / name
         if link.is_symlink():

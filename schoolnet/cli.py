@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="ETL pipeline and DuckDB/Parquet warehouse for BMA school-network project reports.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_serve, _add_trigger, _add_query, _add_docs, _add_generate):
+    for add in (_add_run, _add_serve, _add_trigger, _add_query, _add_export, _add_docs, _add_generate):
         add(sub)
     return parser
 
@@ -102,6 +102,17 @@ def _add_query(sub: argparse._SubParsersAction) -> None:
     query.add_argument("--warehouse-dir", type=Path, default=None, help=WAREHOUSE_HELP)
     query.add_argument("--format", choices=FORMATS, default="table", help="output format")
     query.set_defaults(handler=commands.query)
+
+
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    export = sub.add_parser(
+        "export", help="write an Excel workbook of the analyst questions",
+        description="Write an Excel workbook with one sheet per question of sql/analyst/ (and an index sheet): "
+                    "Thai headers with the column names under them, numbers as numbers, dates as dates.",
+    )
+    export.add_argument("--xlsx", type=Path, required=True, help="the workbook to write (e.g. schoolnet.xlsx)")
+    export.add_argument("--warehouse-dir", type=Path, default=None, help=WAREHOUSE_HELP)
+    export.set_defaults(handler=commands.export)
 
 
 def _add_docs(sub: argparse._SubParsersAction) -> None:

@@ -133,6 +133,19 @@ def trigger(args: argparse.Namespace) -> int:
     return 0 if final.state and final.state.is_completed() else 1
 
 
+def export(args: argparse.Namespace) -> int:
+    from load.export import QueryError, export_workbook
+
+    settings = Settings.from_env(warehouse_dir=args.warehouse_dir)
+    try:
+        sheets = export_workbook(settings.warehouse_dir, args.xlsx)
+    except QueryError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.xlsx}: {len(sheets) - 1} questions, one sheet each")
+    return 0
+
+
 def docs(args: argparse.Namespace) -> int:
     from load.analyst import data_dictionary
 

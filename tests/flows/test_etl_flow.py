@@ -1,6 +1,7 @@
 """The Prefect flow on the real seeds (one shared test harness for the whole session)."""
 
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -61,8 +62,10 @@ def test_flow_publishes_the_run_summary_as_artifacts(prefect_server, tmp_path):
         async with get_client() as client:
             return await client.read_artifacts()
 
-    found = {a.key: a for a in asyncio.run(artifacts()) if a.key and a.key.startswith("schoolnet")}
-    assert {"schoolnet-run-summary", "schoolnet-files", "schoolnet-rows"} <= set(found)
-    markdown = next(a for a in asyncio.run(artifacts()) if a.key == "schoolnet-run-summary" and
-                    summary.run_id in (a.data or ""))
+    every = asyncio.run(artifacts())
+    found = {a.key: a for a in every if a.key and a.key.startswith("schoolnet")}
+    assert {"schoolnet-run-summary", "schoolnet-files", "schoolnet-rows", "schoolnet-report"} <= set(found)
+    markdown = next(a for a in every if a.key == "schoolnet-run-summary" and summary.run_id in (a.data or ""))
     assert "Quarantined" in markdown.data and "sample_not_a_report.txt" in markdown.data
+    link = next(a for a in every if a.key == "schoolnet-report" and a.flow_run_id == markdown.flow_run_id)
+    assert Path(summary.report).exists() and Path(summary.report).as_uri() in link.data

@@ -1,0 +1,197 @@
+"""The run's report for people: report/index.html, one self-contained file (charts as inline SVG, no script, no
+network) in Thai and English, built from the version a run publishes.
+
+Charts are altair specifications rendered to SVG by vl-convert (which bundles Vega: nothing is fetched);
+their text is drawn by the reader's browser in THAI_FONTS. The numbers come from DuckDB aggregates of the
+warehouse, as pandas DataFrames, so the report costs the same whatever the corpus size (a few queries and
+six small charts)."""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import altair as alt
+import duckdb
+import pandas as pd
+import vl_convert
+
+REPORT_DIR = "report"
+THAI_FONTS = "'Noto Sans Thai', 'Sarabun', 'Loma', 'Garuda', 'Tlwg Typo', 'Norasi', sans-serif"
+TABLE_ROWS = 30  # rows shown of a long list; the SQL of sql/analyst/ gives them all
+CHART_WIDTH = 560
+
+
+@dataclass(frozen=True)
+class Section:
+    anchor: str
+    title_th: str
+    title_en: str
+    note: str
+    body: str  # HTML: an inline SVG chart, a table, or a sentence
+
+
+def _svg(chart: alt.Chart) -> str:
+    spec = chart.configure(font=THAI_FONTS).configure_view(stroke=None).to_dict()
+    return vl_convert.vegalite_to_svg(spec)
+
+
+def _table(df: pd.DataFrame, empty: str) -> str:
+    if df.empty:
+        return f"<p class='empty'>{html.escape(empty)}</p>"
+    shown = df.head(TABLE_ROWS)
+    more = f"<p class='more'>{len(df) - TABLE_ROWS} more rows / อีก {len(df) - TABLE_ROWS} แถว</p>" \
+        if len(df) > TABLE_ROWS else ""
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in shown.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+
+
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
+
+
+def budget_by_district_and_year(con: duckdb.DuckDBPyConnection) -> Section:
+    df = _frame(con, """
+        SELECT p.fiscal_year AS year, coalesce(d.name_th, 'ไม่ทราบเขต') AS district,
+               sum(p.budget_thb)::DOUBLE AS budget, coalesce(sum(f.disbursed), 0)::DOUBLE AS disbursed
+        FROM dim_project p LEFT JOIN dim_district d USING (district_id)
+        LEFT JOIN (SELECT project_key, sum(disbursed_thb) AS disbursed FROM fact_disbursement GROUP BY 1) f
+            USING (project_key)
+        WHERE p.budget_thb IS NOT NULL AND p.fiscal_year IS NOT NULL GROUP BY ALL""")
+    if df.empty:
+        return Section("budget", "งบประมาณและการเบิกจ่าย", "Budget and disbursement", "", _table(df, "no budget yet"))
+    df["burn"] = (100 * df["disbursed"] / df["budget"].where(df["budget"] > 0)).round(1)
+    totals = df.groupby("year", as_index=False)[["budget", "disbursed"]].sum().rename(
+        columns={"budget": "งบประมาณ · budget", "disbursed": "เบิกจ่าย · disbursed"}).melt(
+        "year", var_name="measure", value_name="thb")
+    bars = alt.Chart(totals).mark_bar().encode(
+        x=alt.X("year:O", title="ปีงบประมาณ · fiscal year (BE)"), xOffset="measure:N",
+        y=alt.Y("thb:Q", title="บาท · THB"),
+        color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top"))).properties(width=CHART_WIDTH)
+    heat = alt.Chart(df).mark_rect().encode(
+        x=alt.X("year:O", title="ปีงบประมาณ · fiscal year (BE)"),
+        y=alt.Y("district:N", title="เขต · district", sort="ascending"),
+        color=alt.Color("burn:Q", title="เบิกจ่าย % · burn %", scale=alt.Scale(domain=[0, 100]))).properties(
+        width=CHART_WIDTH)
+    return Section("budget", "งบประมาณและการเบิกจ่าย ตามเขตและปีงบประมาณ",
+                   "Budget and disbursement by district and fiscal year",
+                   "Disbursement is the sum of the increments (never of the running totals).",
+                   f"<div class='chart'>{_svg(bars)}</div><div class='chart'>{_svg(heat)}</div>")
+
+
+def progress_against_time(con: duckdb.DuckDBPyConnection) -> Section:
+    df = _frame(con, """
+        SELECT least(greatest(round(100.0 * (m.report_date - p.start_date) / nullif(p.end_date - p.start_date, 0),
+                                    -1), 0), 100)::INT AS elapsed,
+               least(round(m.progress_pct, -1), 100)::INT AS progress, count(*)::INT AS projects
+        FROM (SELECT *, row_number() OVER (PARTITION BY project_key ORDER BY report_no DESC) AS recency
+              FROM fact_monthly_progress WHERE report_date IS NOT NULL AND progress_pct IS NOT NULL) m
+        JOIN dim_project p USING (project_key)
+        WHERE m.recency = 1 AND p.start_date IS NOT NULL AND p.end_date IS NOT NULL GROUP BY ALL""")
+    title = ("ความก้าวหน้าเทียบกับเวลาที่ผ่านไป", "Progress against time elapsed, per project (latest dated report)")
+    if df.empty:
+        return Section("progress", *title, "", _table(df, "no dated report yet"))
+    cells = alt.Chart(df).mark_rect().encode(
+        x=alt.X("elapsed:O", title="เวลาที่ผ่านไป % · time elapsed %"),
+        y=alt.Y("progress:O", title="ความก้าวหน้า % · progress %", sort="descending"),
+        color=alt.Color("projects:Q", title="โครงการ · projects")).properties(width=CHART_WIDTH, height=300)
+    return Section("progress", *title, "Each cell counts the projects at that point (rounded to 10 %); below the "
+                   "diagonal is behind time.", f"<div class='chart'>{_svg(cells)}</div>")
+
+
+def disbursement_timeline(con: duckdb.DuckDBPyConnection) -> Section:
+    df = _frame(con, """SELECT period_month AS month, sum(disbursed_thb)::DOUBLE AS thb FROM fact_disbursement
+                        WHERE period_month IS NOT NULL GROUP BY 1 ORDER BY 1""")
+    title = ("การเบิกจ่ายรายเดือน", "Monthly disbursement timeline")
+    if df.empty:
+        return Section("timeline", *title, "", _table(df, "no disbursement yet"))
+    line = alt.Chart(df).mark_line(point=True).encode(
+        x=alt.X("month:T", title="เดือน · month"), y=alt.Y("thb:Q", title="เบิกจ่าย (บาท) · disbursed (THB)")
+    ).properties(width=CHART_WIDTH)
+    return Section("timeline", *title, "Money disbursed per month across all projects (sum of increments).",
+                   f"<div class='chart'>{_svg(line)}</div>")
+
+
+def findings_by_check(con: duckdb.DuckDBPyConnection) -> Section:
+    df = _frame(con, "SELECT check_name, severity, count(*)::INT AS findings FROM dq_issue GROUP BY ALL")
+    title = ("ผลการตรวจคุณภาพข้อมูล", "Data-quality findings by check")
+    if df.empty:
+        return Section("quality", *title, "", _table(df, "no finding: every check passed"))
+    bars = alt.Chart(df).mark_bar().encode(
+        y=alt.Y("check_name:N", title="การตรวจ · check", sort="-x"), x=alt.X("findings:Q", title="จำนวน · findings"),
+        color=alt.Color("severity:N", title="ระดับ · severity",
+                        scale=alt.Scale(domain=["error", "warning"], range=["#c0392b", "#e0a030"]))
+    ).properties(width=CHART_WIDTH - 160)
+    return Section("quality", *title, "dq_issue holds every finding with its file and detail.",
+                   f"<div class='chart'>{_svg(bars)}</div>")
+
+
+def table_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+    behind = _frame(con, """
+        SELECT p.fiscal_year AS "ปีงบประมาณ / year", p.project_key AS "โครงการ / project", p.name_th AS "ชื่อ / name",
+               m.report_no AS "รายงานครั้งที่ / report", m.progress_pct AS "ความก้าวหน้า % / progress",
+               m.plan_status AS "สถานะ / plan status"
+        FROM (SELECT *, row_number() OVER (PARTITION BY project_key ORDER BY report_no DESC) AS recency
+              FROM fact_monthly_progress) m JOIN dim_project p USING (project_key)
+        WHERE m.recency = 1 AND m.plan_status IN ('off_plan', 'on_plan_monitor') ORDER BY 1 DESC, 2""")
+    review = _frame(con, """
+        SELECT entity_type AS "ประเภท / type", decision AS "การตัดสิน / decision", left_name AS "ชื่อ / name",
+               right_name AS "เทียบกับ / against", score AS "คะแนน / score", evidence AS "หลักฐาน / evidence"
+        FROM entity_review ORDER BY 1, 2, 3""")
+    quarantined = _frame(con, """
+        SELECT source_file AS "ไฟล์ / file", reason AS "เหตุผล / reason" FROM ingest_ledger
+        WHERE status = 'quarantined' AND run_id = (SELECT max(run_id) FROM ingest_ledger) ORDER BY 1""")
+    return [
+        Section("behind", "โครงการที่ไม่เป็นไปตามแผน", "Projects behind plan",
+                "The latest report of each project is off plan, or on plan but to be monitored.",
+                _table(behind, "no project is behind plan")),
+        Section("review", "รายชื่อที่ควรตรวจสอบ", "Identities to review",
+                "Settle them in data/reference/overrides.csv; the next run honours them.",
+                _table(review, "nothing to review")),
+        Section("quarantined", "ไฟล์ที่ถูกกักไว้", "Files quarantined by this run",
+                "Not loaded; every file is accounted for in ingest_ledger.",
+                _table(quarantined, "no file quarantined")),
+    ]
+
+
+def build_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+    return [budget_by_district_and_year(con), progress_against_time(con), disbursement_timeline(con),
+            findings_by_check(con), *table_sections(con)]
+
+
+def render_html(sections: list[Section], run_id: str, built_at: datetime) -> str:
+    nav = " · ".join(f"<a href='#{s.anchor}'>{html.escape(s.title_en)}</a>" for s in sections)
+    body = "".join(
+        f"<section id='{s.anchor}'><h2>{html.escape(s.title_th)}<br><small>{html.escape(s.title_en)}</small></h2>"
+        f"<p class='note'>{html.escape(s.note)}</p>{s.body}</section>" for s in sections)
+    return f"""<!DOCTYPE html>
+<html lang="th"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>รายงานเครือข่ายโรงเรียน · schoolnet report {html.escape(run_id)}</title>
+<style>
+body {{ font-family: {THAI_FONTS}; margin: 2em auto; max-width: 70em; color: #222; }}
+h1 small, h2 small {{ color: #666; font-weight: normal; }}
+section {{ margin: 2.5em 0; }} .note, .more, .empty {{ color: #555; }}
+table {{ border-collapse: collapse; font-size: 90%; }} th, td {{ border: 1px solid #ccc; padding: 0.25em 0.5em; }}
+th {{ background: #f3f3f3; text-align: left; }} .chart svg {{ max-width: 100%; height: auto; }}
+</style></head><body>
+<h1>รายงานโครงการเครือข่ายโรงเรียน กรุงเทพมหานคร<br><small>BMA school-network projects: the run's report</small></h1>
+<p>Run <code>{html.escape(run_id)}</code>, {built_at:%Y-%m-%d %H:%M} UTC. {nav}</p>
+{body}
+</body></html>
+"""
+
+
+def write_report(con: duckdb.DuckDBPyConnection, version: Path, run_id: str, built_at: datetime) -> Path:
+    """report/index.html of a version (whose tables `con` reads), written in one rename."""
+    folder = version / REPORT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".index.html.{os.getpid()}.tmp"
+    tmp.write_text(render_html(build_sections(con), run_id, built_at), encoding="utf-8")
+    os.replace(tmp, folder / "index.html")
+    return folder / "index.html"
