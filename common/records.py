@@ -124,6 +124,26 @@ class ParsedDump:
     steps: tuple[PlanStep, ...] = field(default_factory=tuple)
 
 
+# -- pulling raw dumps from where they are published (extract/pull.py -> pull_ledger) --------------------
+
+PULL_STATUSES = ("fetched", "unchanged", "failed", "refused", "gone_at_source")
+
+
+@dataclass(frozen=True, slots=True)
+class PullRecord:
+    """One remote file in one pull (a pull_ledger row); remote_path "" stands for the source itself."""
+
+    source: str  # the source's URL (credentials never in it)
+    remote_path: str  # relative to the source's root, '/'-separated
+    status: str  # one of PULL_STATUSES
+    etag: str | None = None
+    last_modified: str | None = None
+    size_bytes: int | None = None
+    content_sha256: str | None = None
+    landed_path: str | None = None  # relative to the raw dir
+    error: str | None = None
+
+
 # -- reference data and overrides (read by extract, used by transform and load) --------------------------
 
 @dataclass(frozen=True)

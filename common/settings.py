@@ -50,6 +50,11 @@ class Settings:
     batch_size: int = 96  # files per parsing task
     max_file_mb: int = 20  # a raw file above this is quarantined unread (real dumps are 5-80 KB)
     dask_address: str | None = None  # a Dask scheduler (tcp://host:8786): the flow's tasks run there
+    sources_file: Path = PROJECT_ROOT / "data" / "sources.toml"  # where raw dumps are pulled from
+    sources: str | None = None  # SCHOOLNET_SOURCES: URLs that replace the sources file
+    s3_endpoint_url: str | None = None  # an S3-compatible API for s3:// sources
+    pull_retries: int = 4  # attempts per remote file (waits 0.5, 1, 2 s between them)
+    pull_timeout_s: int = 30  # a remote that sends nothing for this long has failed this attempt
     match: MatchSettings = field(default_factory=MatchSettings)
 
     @classmethod
@@ -71,9 +76,9 @@ class Settings:
 
 
 def _coerce(name: str, value: object) -> object:
-    if name in {"raw_dir", "warehouse_dir", "reference_dir"}:
+    if name in {"raw_dir", "warehouse_dir", "reference_dir", "sources_file"}:
         return Path(str(value))
-    if name in ("workers", "batch_size", "max_file_mb"):
+    if name in ("workers", "batch_size", "max_file_mb", "pull_retries", "pull_timeout_s"):
         try:
             n = int(str(value))
         except ValueError as exc:
@@ -81,6 +86,6 @@ def _coerce(name: str, value: object) -> object:
         if n < 1:
             raise SettingsError(f"{name} must be >= 1, got {n}")
         return n
-    if name == "dask_address":
+    if name in ("dask_address", "sources", "s3_endpoint_url"):
         return str(value)
     raise SettingsError(f"unknown setting {name!r}")

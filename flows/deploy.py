@@ -21,7 +21,8 @@ TIMEZONE = "Asia/Bangkok"
 
 def nightly_deployment(raw_dir: str | Path | None = None, warehouse_dir: str | Path | None = None,
                        cron: str = NIGHTLY_CRON) -> RunnerDeployment:
-    """The deployment object: schedule, timezone and default parameters (None = the settings' defaults).
+    """The deployment object: schedule, timezone and default parameters (None = the settings' defaults); its
+    runs first pull the configured sources (none configured: nothing is pulled).
 
     Folders are made absolute: a flow run starts in a process of its own, whose working directory is not
     the operator's shell's. Raises ValueError for a cron expression that is not one."""
@@ -30,7 +31,7 @@ def nightly_deployment(raw_dir: str | Path | None = None, warehouse_dir: str | P
         schedule=Cron(cron, timezone=TIMEZONE),
         concurrency_limit=1,  # a second run waits for the first (the warehouse lock would stop it anyway)
         parameters={"raw_dir": _absolute(raw_dir), "warehouse_dir": _absolute(warehouse_dir),
-                    "fiscal_year": None, "full_refresh": False},
+                    "fiscal_year": None, "full_refresh": False, "pull": True},
         description="Nightly schoolnet ETL; for one fiscal year: schoolnet trigger --fiscal-year 2564 (BE) or 2021 "
                     "(CE).",
         tags=["schoolnet", "nightly"],

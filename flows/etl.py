@@ -23,6 +23,7 @@ from pydantic import Field
 from common.settings import Settings
 from flows import stages
 from flows.lock import RunLockedError, warehouse_lock
+from flows.pull import pull_flow
 from flows.summary import RunSummary
 from flows.workers import Batch, BatchResult, WorkerConfig, process_batch
 from transform.values import BE_OFFSET, FISCAL_YEAR_BE_MAX, FISCAL_YEAR_BE_MIN, fiscal_year_from_user
@@ -67,7 +68,7 @@ def _on_dask() -> bool:
 
 @flow(name="schoolnet-etl", log_prints=True, **({"task_runner": r} if (r := default_task_runner()) else {}))
 def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fiscal_year: FiscalYear = None,
-             full_refresh: bool = False) -> RunSummary | State:
+             full_refresh: bool = False, pull: bool = False) -> RunSummary | State:
     """One ETL run.
 
     Args:
@@ -75,17 +76,25 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
         warehouse_dir: warehouse folder (default: the settings', data/warehouse)
         fiscal_year: rebuild only this fiscal year's fact partitions: BE (2564) or CE year-ending (2021)
         full_refresh: parse every file again instead of reusing unchanged files' previous parse
+        pull: first fetch the configured sources into the raw dir (the nightly deployment does)
     """
     settings = Settings.from_env(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
     year = fiscal_year_from_user(fiscal_year) if fiscal_year is not None else None
+    pull_failed = None
     try:
         with warehouse_lock(Path(settings.warehouse_dir)):
+            if pull:
+                pulled = pull_flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
+                                   return_state=True)
+                pull_failed = pulled.message if pulled.is_failed() else None
             summary = stages.run_stages(settings, stages.new_run_id(), year, full_refresh, step=as_task,
                                         runner=_batches_as_tasks if _on_dask() else None)
     except RunLockedError as exc:  # one line in the run's log, not a traceback
         return Failed(message=str(exc))
     get_run_logger().info(summary.as_text())
     publish_artifacts(summary)
+    if pull_failed:  # the warehouse was still rebuilt from what had landed; the run says the pull failed
+        return Failed(message=f"the pull failed ({pull_failed}); the ETL ran on what had landed", data=summary)
     return summary
 
 

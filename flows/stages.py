@@ -17,14 +17,16 @@ import pyarrow as pa
 from common.records import Reference
 from common.settings import Settings
 from extract.discover import discover_files
+from extract.pull import Landing, PullOptions, pull_source
 from extract.reference import load_overrides, load_reference
+from extract.sources import SourceSpec, open_source
 from flows.lock import warehouse_lock
-from flows.summary import RunSummary, progress_bar
+from flows.summary import PullSummary, RunSummary, progress_bar
 from flows.workers import BatchRunner, WorkerConfig, file_fingerprint, process_pool_runner
 from load.assemble import RunInfo
 from load.publish import projects_in_year, publish, published_row_counts
 from load.report import REPORT_DIR
-from load.state import ParseCache, loaded_in_last_run, read_previous_registry
+from load.state import STATE_DIR, ParseCache, last_pulls, loaded_in_last_run, read_previous_registry, write_pull_ledger
 from load.tables import dimension_tables, lookup_tables
 from transform.entities import Evidence, Resolution, resolve_entities
 
@@ -62,6 +64,28 @@ def run_stages(settings: Settings, run_id: str, fiscal_year: int | None = None, 
     ingested = step("extract-and-parse", ingest, settings, full_refresh, run_id, None, runner)
     resolution, reference = step("resolve-entities", resolve, ingested, settings, run_id)
     return step("load-warehouse", load, ingested, resolution, reference, settings, run_id, fiscal_year)
+
+
+def pull(settings: Settings, specs: list[SourceSpec], run_id: str) -> PullSummary:
+    """Fetch every source into the raw dir (the caller holds the warehouse lock); the pull ledger goes to
+    the warehouse's state, and into the warehouse at the next publish."""
+    summary = PullSummary(run_id, str(settings.raw_dir))
+    if not specs:
+        return summary
+    landing = Landing(settings.raw_dir, settings.warehouse_dir / STATE_DIR)
+    options = PullOptions(retries=settings.pull_retries, max_bytes=settings.max_file_mb << 20)
+    sources = [open_source(s.url, s.name, s.endpoint_url or settings.s3_endpoint_url, settings.pull_timeout_s)
+               for s in specs]
+    landing.clean([s.name for s in sources])
+    previous = last_pulls(settings.warehouse_dir)
+    records = []
+    for source in sources:
+        done = pull_source(source, landing, previous.get(source.url, {}), options)
+        records += done
+        summary.counts[source.url] = Counter(r.status for r in done)
+        summary.failures += [f"{source.url}{r.remote_path}: {r.error}" for r in done if r.status == "failed"]
+    write_pull_ledger(settings.warehouse_dir, run_id, records, datetime.now(UTC))
+    return summary
 
 
 def run_once(settings: Settings, fiscal_year: int | None = None, full_refresh: bool = False) -> RunSummary:

@@ -87,3 +87,31 @@ def progress_bar(done: int, total: int) -> None:
     if done == total:
         sys.stderr.write("\n")
     sys.stderr.flush()
+
+
+@dataclass
+class PullSummary:
+    """What a pull did, per source and status; `failures` are the lines a person must read."""
+
+    run_id: str
+    raw_dir: str
+    counts: dict[str, Counter] = field(default_factory=dict)  # source -> status -> files
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+    def lines(self) -> list[str]:
+        out = [f"{source}: " + ", ".join(f"{s} {c.get(s, 0)}" for s in
+                                         ("fetched", "unchanged", "failed", "refused", "gone_at_source"))
+               for source, c in sorted(self.counts.items())]
+        return out + [f"FAILED {line}" for line in self.failures]
+
+    def as_text(self) -> str:
+        head = f"schoolnet pull {self.run_id} into {self.raw_dir}" + ("" if self.counts else ": no source configured")
+        return "\n".join([head, *(f"  {line}" for line in self.lines())])
+
+    def as_markdown(self) -> str:
+        return "\n".join([f"# schoolnet pull `{self.run_id}`", "", f"Into `{self.raw_dir}`", "",
+                          *(f"- {line}" for line in self.lines())])

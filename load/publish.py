@@ -35,6 +35,7 @@ DUCKDB_FILE = "warehouse.duckdb"
 # the storage format of warehouse.duckdb: DuckDB 2.0's own is unreadable by 1.x ("version number 999");
 # v1.0.0 (format 64) is read by every DuckDB from 1.0 on (tested with 1.1.3 and 1.4.x)
 STORAGE_VERSION = "v1.0.0"
+PULL_LEDGER = "pull_ledger"  # one file per pull in <warehouse>/_state/pull_ledger (load/state.py writes them)
 VERSIONS = "versions"
 CURRENT = "current"
 
@@ -88,7 +89,8 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chun
     findings = assemble(version, chunks_dir, lookups, previous, run)
     if run.fiscal_year is not None and previous is not None:
         _link_other_years(previous, version, run.fiscal_year)
-    names = sorted({*tables, *STAGED_TABLES, *(m.name for m in load_project().marts)})
+    _link_pull_ledger(warehouse_dir, version)
+    names = sorted({*tables, *STAGED_TABLES, *(m.name for m in load_project().marts), PULL_LEDGER})
     failures = run_checks(version, names)
     if failures:
         dq = [{"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
@@ -103,6 +105,17 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chun
     prune_versions(warehouse_dir)
     shutil.rmtree(chunks_dir, ignore_errors=True)
     return failures, findings
+
+
+def _link_pull_ledger(warehouse_dir: Path, version: Path) -> None:
+    """Every pull's ledger file, as it is (hard links); an empty table before the first pull."""
+    folder = version / PULL_LEDGER
+    folder.mkdir(parents=True, exist_ok=True)
+    files = sorted((warehouse_dir / "_state" / PULL_LEDGER).glob("run-*.parquet"))
+    for path in files:
+        os.link(path, folder / path.name)
+    if not files:
+        _write_parquet(SCHEMAS[PULL_LEDGER].empty_table(), folder / "none.parquet")
 
 
 def _report(version: Path, names: Sequence[str], run: RunInfo) -> None:

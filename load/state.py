@@ -9,16 +9,18 @@ import os
 import pickle
 import shutil
 from collections.abc import Iterator
+from dataclasses import fields
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common.records import ParsedDump
+from common.records import ParsedDump, PullRecord
 from load.duck import connect, execute, literal
 from load.publish import CURRENT, DUCKDB_FILE, prune_versions
-from load.tables import SCHEMAS
+from load.tables import SCHEMAS, record_dict
 from transform.identity import RegistryEntry
 
 STATE_DIR = "_state"
@@ -117,3 +119,47 @@ def read_previous_registry(warehouse_dir: Path) -> list[RegistryEntry]:
     rows = pa.concat_tables([pq.read_table(f, schema=SCHEMAS["entity_registry"]) for f in files]).to_pylist()
     return [RegistryEntry(r["entity_type"], r["canonical_id"], r["canonical_name"], r["phone"], r["district_id"],
                           tuple(r["spellings"] or ()), r["first_run_id"]) for r in rows]
+
+
+# -- the pull ledger: one Parquet file per pull, in the state; every published version links them -----------
+
+PULL_LEDGER_DIR = "pull_ledger"
+
+
+def write_pull_ledger(warehouse_dir: Path, run_id: str, records: list[PullRecord], pulled_at: datetime) -> Path:
+    """This pull's rows as _state/pull_ledger/run-<run_id>.parquet, written in one rename."""
+    folder = warehouse_dir / STATE_DIR / PULL_LEDGER_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = [{"run_id": run_id, **record_dict(r), "pulled_at": pulled_at} for r in records]
+    table = pa.Table.from_pylist(rows, schema=SCHEMAS["pull_ledger"])
+    tmp, target = folder / f".run-{run_id}.parquet.tmp", folder / f"run-{run_id}.parquet"
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, target)
+    return target
+
+
+def pull_ledger_files(warehouse_dir: Path) -> list[Path]:
+    return sorted((warehouse_dir / STATE_DIR / PULL_LEDGER_DIR).glob("run-*.parquet"))
+
+
+def last_pulls(warehouse_dir: Path) -> dict[str, dict[str, PullRecord]]:
+    """The latest record of every remote file of every source (source URL -> remote path -> record)."""
+    files = pull_ledger_files(warehouse_dir)
+    if not files:
+        return {}
+    source = "read_parquet([" + ", ".join(literal(str(f)) for f in files) + "])"
+    con = connect(Path(":memory:"))
+    try:
+        rows = execute(con, "last pulls", f"SELECT {', '.join(PULL_FIELDS)} FROM {source} WHERE remote_path <> '' "
+                                          "QUALIFY row_number() OVER (PARTITION BY source, remote_path "
+                                          "ORDER BY run_id DESC) = 1").fetchall()
+    finally:
+        con.close()
+    out: dict[str, dict[str, PullRecord]] = {}
+    for row in rows:
+        record = PullRecord(*row)
+        out.setdefault(record.source, {})[record.remote_path] = record
+    return out
+
+
+PULL_FIELDS = tuple(f.name for f in fields(PullRecord))

@@ -73,6 +73,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("status", pa.string()), ("reason", pa.string()), ("layout", pa.string()),
         ("recorded_at", pa.timestamp("us", tz="UTC")),
     ]),
+    "pull_ledger": pa.schema([
+        ("run_id", pa.string()), ("source", pa.string()), ("remote_path", pa.string()), ("etag", pa.string()),
+        ("last_modified", pa.string()), ("size_bytes", pa.int64()), ("content_sha256", pa.string()),
+        ("landed_path", pa.string()), ("status", pa.string()), ("error", pa.string()),
+        ("pulled_at", pa.timestamp("us", tz="UTC")),
+    ]),
 }
 FACT_TABLES = ("fact_monthly_progress", "fact_disbursement")
 STAGED_TABLES = (*FACT_TABLES, "audit_value_vote", "project_plan_step")  # built per dump, streamed to disk

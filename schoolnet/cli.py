@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="ETL pipeline and DuckDB/Parquet warehouse for BMA school-network project reports.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_serve, _add_trigger, _add_query, _add_export, _add_docs, _add_generate):
+    for add in (_add_run, _add_pull, _add_serve, _add_trigger, _add_query, _add_export, _add_docs, _add_generate):
         add(sub)
     return parser
 
@@ -55,6 +55,28 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--no-prefect", action="store_true",
                      help="run the same stages without Prefect (no API server, e.g. for quick local checks)")
     run.set_defaults(handler=commands.run)
+
+
+def _add_pull(sub: argparse._SubParsersAction) -> None:
+    pull = sub.add_parser(
+        "pull", help="fetch raw dumps from where they are published into the raw dir",
+        description="Fetch the files of HTTP(S) folder listings and S3 prefixes into <raw dir>/<source name>/, "
+                    "incrementally: only new or changed files are downloaded (ETag, Last-Modified, size), each "
+                    "lands whole in one rename, and every remote file gets a pull_ledger row (in the warehouse "
+                    "from its next run). Sources: --source, else $SCHOOLNET_SOURCES, else data/sources.toml. "
+                    "Exit 0 when every file landed or was unchanged, 1 when a file or a source failed (what "
+                    "landed stays), 2 for a bad source or setting, 3 when a run holds the warehouse.",
+    )
+    pull.add_argument("--source", action="append", default=None, metavar="URL",
+                      help="http(s)://host/folder/ (an HTML listing; sub-folders followed) or s3://bucket/prefix/ "
+                           "(credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY); repeatable")
+    pull.add_argument("--raw-dir", type=Path, default=None, help=RAW_HELP)
+    pull.add_argument("--warehouse-dir", type=Path, default=None,
+                      help="the warehouse whose state keeps the pull ledger and every fetched file (" +
+                           WAREHOUSE_HELP.split("(", 1)[1])
+    pull.add_argument("--endpoint-url", default=None,
+                      help="an S3-compatible API for s3:// sources (default $SCHOOLNET_S3_ENDPOINT_URL, else AWS)")
+    pull.set_defaults(handler=commands.pull)
 
 
 def _add_serve(sub: argparse._SubParsersAction) -> None:

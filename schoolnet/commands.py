@@ -78,6 +78,37 @@ def _run_locked(args: argparse.Namespace, settings: Settings) -> RunSummary:
     return etl_flow(**parameters)
 
 
+def pull(args: argparse.Namespace) -> int:
+    from extract.sources import SourcesConfigError
+    from flows.lock import RunLockedError, warehouse_lock
+    from flows.pull import sources_of
+    from flows.stages import new_run_id
+    from flows.stages import pull as pull_sources
+
+    try:
+        settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir,
+                                     s3_endpoint_url=args.endpoint_url)
+        specs = sources_of(settings, args.source, args.endpoint_url)
+        if not specs:
+            raise SettingsError(f"no source to pull: give --source URL, set SCHOOLNET_SOURCES, or add a [[source]] "
+                                f"to {settings.sources_file}")
+        settings.raw_dir.mkdir(parents=True, exist_ok=True)
+        with warehouse_lock(settings.warehouse_dir):
+            summary = pull_sources(settings, specs, new_run_id())
+    except (SettingsError, SourcesConfigError, ValueError) as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    except RunLockedError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 3
+    print(summary.as_text())
+    if summary.failed:
+        print(f"schoolnet: the pull failed for {len(summary.failures)} file(s) or source(s); what landed stays "
+              f"(see pull_ledger): {summary.failures[0]}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def serve(args: argparse.Namespace) -> int:
     from schoolnet.prefect_env import PrefectEnvError, load_prefect_env, prefect_server, require_api
 

@@ -118,3 +118,15 @@ COMMENT ON COLUMN ingest_ledger.status IS '''loaded'', ''quarantined'' or ''unch
 COMMENT ON COLUMN ingest_ledger.reason IS 'why a file was quarantined [source: -]';
 COMMENT ON COLUMN ingest_ledger.layout IS 'layout detected [source: -]';
 COMMENT ON COLUMN ingest_ledger.recorded_at IS 'when the run recorded it (UTC) [source: -]';
+COMMENT ON VIEW pull_ledger IS 'one row per remote file per pull (schoolnet pull, and the nightly run before its ETL): what was fetched from where, and why not [source: -]';
+COMMENT ON COLUMN pull_ledger.run_id IS 'pull [source: -]';
+COMMENT ON COLUMN pull_ledger.source IS 'the source''s URL, an HTTP(S) folder listing or s3://bucket/prefix/ (credentials never shown) [source: -]';
+COMMENT ON COLUMN pull_ledger.remote_path IS 'the file''s path below the source; empty for a row about the source itself (it could not be listed) [source: -]';
+COMMENT ON COLUMN pull_ledger.etag IS 'ETag the server gave [source: -]';
+COMMENT ON COLUMN pull_ledger.last_modified IS 'Last-Modified the server gave [source: -]';
+COMMENT ON COLUMN pull_ledger.size_bytes IS 'size in bytes [source: -]';
+COMMENT ON COLUMN pull_ledger.content_sha256 IS 'hash of the content landed (also its name in <warehouse>/_state/pulled/, where every fetched version is kept) [source: -]';
+COMMENT ON COLUMN pull_ledger.landed_path IS 'where it landed, relative to the raw dir: <source name>/<remote path> [source: -]';
+COMMENT ON COLUMN pull_ledger.status IS '''fetched'' (new or changed, landed), ''unchanged'', ''failed'' (after retries; see error), ''refused'' (an unsafe name or too large) or ''gone_at_source'' (no longer listed; the landed file stays) [source: -]';
+COMMENT ON COLUMN pull_ledger.error IS 'why it failed or was refused [source: -]';
+COMMENT ON COLUMN pull_ledger.pulled_at IS 'when the pull recorded it (UTC) [source: -]';

@@ -69,3 +69,26 @@ def test_flow_publishes_the_run_summary_as_artifacts(prefect_server, tmp_path):
     assert "Quarantined" in markdown.data and "sample_not_a_report.txt" in markdown.data
     link = next(a for a in every if a.key == "schoolnet-report" and a.flow_run_id == markdown.flow_run_id)
     assert Path(summary.report).exists() and Path(summary.report).as_uri() in link.data
+
+
+@pytest.mark.flow
+def test_the_nightly_flow_pulls_then_loads_and_a_down_source_still_leaves_a_warehouse(prefect_server, tmp_path,
+                                                                                     monkeypatch):
+    from flows.etl import etl_flow
+    from tests.extract.servers import http_server
+
+    served = _raw_copy(tmp_path)
+    raw, wh = tmp_path / "landed", tmp_path / "wh"
+    with http_server(served) as url:
+        monkeypatch.setenv("SCHOOLNET_SOURCES", url)
+        state = etl_flow(raw_dir=str(raw), warehouse_dir=str(wh), pull=True, return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    assert summary.files["loaded"] + summary.files["quarantined"] == len(list(served.glob("*.txt")))
+    monkeypatch.setenv("SCHOOLNET_SOURCES", "http://127.0.0.1:9/")  # down
+    state = etl_flow(raw_dir=str(raw), warehouse_dir=str(wh), pull=True, return_state=True)
+    assert state.is_failed() and "the ETL ran on what had landed" in state.message
+    con = open_warehouse(wh)
+    statuses = con.execute("SELECT status, count(*) FROM pull_ledger GROUP BY 1 ORDER BY 1").fetchall()
+    con.close()
+    assert statuses == [("failed", 1), ("fetched", len(list(served.glob("*.txt"))))]
