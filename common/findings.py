@@ -38,7 +38,7 @@ CHECKS: tuple[Check, ...] = (
     Check("district_resolved_fuzzily", WARNING, "the district mentions spell no district exactly; all of them "
           "together point to one"),
     Check("district_unresolved", WARNING, "the district could not be told from the mentions"),
-    # the corpus (sql/marts/dq_issue.sql)
+    # the corpus (sql/marts/dq_issue_corpus.sql)
     Check("duplicate_project_source", WARNING, "another file reports the same project; the more complete file "
           "is loaded, this one contributes no facts"),
     Check("fiscal_year_missing", ERROR, "no fiscal year: the dump's facts are not loaded"),

@@ -47,7 +47,7 @@ class Settings:
     warehouse_dir: Path = Path("data/warehouse")
     reference_dir: Path = PROJECT_ROOT / "data" / "reference"
     workers: int = 2
-    batch_size: int = 96  # files per parsing task
+    batch_size: int = 384  # files per parsing task, and per chunk of the document store
     max_file_mb: int = 20  # a raw file above this is quarantined unread (real dumps are 5-80 KB)
     dask_address: str | None = None  # a Dask scheduler (tcp://host:8786): the flow's tasks run there
     sources_file: Path = PROJECT_ROOT / "data" / "sources.toml"  # where raw dumps are pulled from

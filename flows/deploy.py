@@ -42,11 +42,11 @@ def _absolute(folder: str | Path | None) -> str | None:
     return str(Path(folder).expanduser().resolve()) if folder is not None else None
 
 
-async def trigger(fiscal_year: int | None = None, full_refresh: bool = False) -> FlowRun:
+async def trigger(fiscal_year: int | None = None, full_refresh: bool = False, verify: bool = False) -> FlowRun:
     """An ad-hoc run of the served deployment (the API validates the parameters against its schema)."""
     async with get_client() as client:
         deployment = await client.read_deployment_by_name(FULL_NAME)
-        parameters: dict[str, object] = {"full_refresh": full_refresh}
+        parameters: dict[str, object] = {"full_refresh": full_refresh, "verify": verify}
         if fiscal_year is not None:
             parameters["fiscal_year"] = fiscal_year
         return await client.create_flow_run_from_deployment(deployment.id, parameters=parameters)

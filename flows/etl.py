@@ -68,15 +68,16 @@ def _on_dask() -> bool:
 
 @flow(name="schoolnet-etl", log_prints=True, **({"task_runner": r} if (r := default_task_runner()) else {}))
 def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fiscal_year: FiscalYear = None,
-             full_refresh: bool = False, pull: bool = False) -> RunSummary | State:
+             full_refresh: bool = False, pull: bool = False, verify: bool = False) -> RunSummary | State:
     """One ETL run.
 
     Args:
         raw_dir: folder of raw dumps (default: the settings', data/raw)
         warehouse_dir: warehouse folder (default: the settings', data/warehouse)
-        fiscal_year: rebuild only this fiscal year's fact partitions: BE (2564) or CE year-ending (2021)
-        full_refresh: parse every file again instead of reusing unchanged files' previous parse
+        fiscal_year: also rewrite this fiscal year's partitions whole: BE (2564) or CE year-ending (2021)
+        full_refresh: parse every file again and rewrite every table (the document store starts empty)
         pull: first fetch the configured sources into the raw dir (the nightly deployment does)
+        verify: re-hash every raw file instead of trusting an unchanged size, mtime and inode
     """
     settings = Settings.from_env(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
     year = fiscal_year_from_user(fiscal_year) if fiscal_year is not None else None
@@ -88,7 +89,7 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
                                    return_state=True)
                 pull_failed = pulled.message if pulled.is_failed() else None
             summary = stages.run_stages(settings, stages.new_run_id(), year, full_refresh, step=as_task,
-                                        runner=_batches_as_tasks if _on_dask() else None)
+                                        runner=_batches_as_tasks if _on_dask() else None, verify=verify)
     except RunLockedError as exc:  # one line in the run's log, not a traceback
         return Failed(message=str(exc))
     get_run_logger().info(summary.as_text())

@@ -1,16 +1,15 @@
-"""Parsing workers: batches of files read, hashed, parsed (or taken from the parse cache) and staged to disk,
-on a local process pool or as Prefect tasks on a Dask cluster.
+"""Parsing workers: batches of files read, hashed, parsed and staged as chunks of the document store
+(load/store.py), on a local process pool or as Prefect tasks on a Dask cluster.
 
 A worker turns everything each document contributes into Arrow rows (facts, its project, findings, the
-spellings it mentions, its ledger entry), writes them as one Parquet chunk per batch, and returns only the
-batch's folded identity evidence and file tally: rows never travel between processes, and neither texts
-nor per-document records are held.
+spellings it mentions, its file's hash and stat), writes them with the batch's folded identity evidence as
+one chunk, and returns only the evidence and the file tally: rows never travel between processes, and
+neither texts nor per-document records are held.
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import multiprocessing
 import os
 import signal
@@ -23,10 +22,9 @@ from pathlib import Path
 
 from common.records import ParsedDump, Reference
 from common.settings import MatchSettings
-from extract.discover import SymlinkError, decode_dump, read_raw
+from extract.discover import RawFile, SymlinkError, decode_dump, read_raw
 from extract.reference import load_overrides, load_reference
 from load.staging import new_rows, stage_document, write_chunk
-from load.state import ParseCache
 from load.tables import arrow_tables
 from transform.districts import resolve_district
 from transform.entities import Evidence, person_pins
@@ -34,7 +32,9 @@ from transform.parse import parse_or_quarantine
 from transform.people import TitleBook, title_book
 
 PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
-Batch = tuple[int, list[str]]  # (chunk number, files named relative to the raw dir)
+# (chunk id, [(file named relative to the raw dir, the content hash the store had for it, or None)])
+Batch = tuple[str, list[tuple[str, str | None]]]
+UNREADABLE = -1  # the stat kept for a file that could not be read: it never matches, the file is tried again
 
 
 @dataclass(frozen=True)
@@ -42,21 +42,20 @@ class WorkerConfig:
     """What a worker process needs to parse batches: sent once per process pool, or with each Dask task."""
 
     raw_dir: str
-    chunks_dir: str
+    chunks_dir: str  # the store's chunks folder: a batch becomes <chunks_dir>/<chunk id>/
     reference_dir: str
-    warehouse_dir: str
     match: MatchSettings
-    loaded_before: frozenset[int]  # file_fingerprint() of each file the last run loaded
-    full_refresh: bool
+    fingerprint: str  # the store's (load/store.py): a process keeps what it loaded only for the same inputs
     max_bytes: int = 20 << 20
 
 
 @dataclass
 class BatchResult:
-    """One batch parsed by a worker, whose rows are already staged on disk: its share of the evidence."""
+    """One batch parsed by a worker, whose rows are already in its chunk: its share of the evidence."""
 
+    chunk_id: str
     evidence: Evidence
-    files: Counter
+    files: Counter  # this run's status -> files
     quarantined: list[tuple[str, str]]
 
 
@@ -68,13 +67,12 @@ class _WorkerState:
     reference: Reference
     titles: TitleBook
     pins: dict[str, dict[str, str]]
-    cache: ParseCache
 
     @classmethod
     def of(cls, config: WorkerConfig) -> _WorkerState:
         reference_dir = Path(config.reference_dir)
         return cls(config, load_reference(reference_dir), title_book(config.reference_dir),
-                   person_pins(load_overrides(reference_dir)), ParseCache(Path(config.warehouse_dir), reference_dir))
+                   person_pins(load_overrides(reference_dir)))
 
 
 _STATE: _WorkerState | None = None  # this process's: set by the pool's initializer, or by a Dask task
@@ -89,15 +87,18 @@ def _state(config: WorkerConfig | None = None) -> _WorkerState:
     return _STATE
 
 
-def file_fingerprint(source_file: str, content_sha256: str) -> int:
-    """A file name with its content, in 8 bytes (a collision could only mislabel 'loaded' as 'unchanged':
-    the parse itself is found by the content's own hash)."""
-    digest = hashlib.blake2b(f"{source_file}\x1f{content_sha256}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big")
+@dataclass(frozen=True)
+class _Outcome:
+    """A file as a worker found it: what the store keeps (status, reason, hash, stat) and its parse."""
+
+    status: str  # 'loaded' or 'quarantined'
+    reason: str | None
+    raw: RawFile | None
+    dump: ParsedDump | None = None
 
 
 def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResult:
-    """Read, hash, parse (or take from the parse cache) a batch of files and stage their rows as one chunk.
+    """Read, hash and parse a batch of files and write their rows and evidence as one chunk of the store.
 
     A worker that has not seen `config` yet (a Dask worker) initialises itself from it."""
     state = _state(config)
@@ -105,49 +106,46 @@ def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResu
     evidence = Evidence()
     files: Counter = Counter()
     quarantined: list[tuple[str, str]] = []
-    number, names = batch
-    for source_file in names:
-        status, reason, sha, dump = _read_and_parse(source_file, state)
-        if dump is not None:
-            district, aliases, findings = resolve_district(dump, state.reference, state.config.match)
-            people = evidence.add_document(dump, district.district_id if district else None, state.pins)
-            stage_document(rows, dump, district, aliases, findings, people)
-        rows["stg_ledger"].add(source_file=source_file, content_sha256=sha, status=status, reason=reason,
-                               layout=dump.layout if dump else None)
-        files[status] += 1
-        if status == "quarantined":
-            quarantined.append((source_file, reason or ""))
-    write_chunk(Path(state.config.chunks_dir), number, arrow_tables(rows))
-    return BatchResult(evidence, files, quarantined)
+    chunk_id, names = batch
+    for source_file, stored_sha in names:
+        found = _read_and_parse(source_file, state)
+        if found.dump is not None:
+            district, aliases, findings = resolve_district(found.dump, state.reference, state.config.match)
+            people = evidence.add_document(found.dump, district.district_id if district else None, state.pins)
+            stage_document(rows, found.dump, district, aliases, findings, people)
+        raw = found.raw
+        sha = raw.content_sha256 if raw else ""
+        run_status = found.status if found.status == "quarantined" or sha != stored_sha else "unchanged"
+        rows["stg_files"].add(source_file=source_file, content_sha256=sha, size_bytes=raw.size_bytes if raw else
+                              UNREADABLE, mtime_ns=raw.mtime_ns if raw else UNREADABLE, inode=raw.inode if raw else
+                              UNREADABLE, status=found.status, reason=found.reason,
+                              layout=found.dump.layout if found.dump else None, run_status=run_status)
+        files[run_status] += 1
+        if found.status == "quarantined":
+            quarantined.append((source_file, found.reason or ""))
+    write_chunk(Path(state.config.chunks_dir) / chunk_id, arrow_tables(rows), evidence)
+    return BatchResult(chunk_id, evidence, files, quarantined)
 
 
-def _read_and_parse(source_file: str, state: _WorkerState) -> tuple[str, str | None, str, ParsedDump | None]:
-    """(status, reason, content hash, dump): a file that cannot be read or parsed is quarantined with why.
-
-    The parse cache: a file whose content was parsed before (by this parser: the cache is keyed by its
-    code) is not parsed again, unless the run is a full refresh."""
+def _read_and_parse(source_file: str, state: _WorkerState) -> _Outcome:
+    """A file that cannot be read or parsed is quarantined with why."""
     config = state.config
     try:
         raw, data = read_raw(source_file, Path(config.raw_dir) / source_file, config.max_bytes)
     except SymlinkError as exc:
-        return "quarantined", str(exc), "", None
+        return _Outcome("quarantined", str(exc), None)
     except OSError as exc:  # unreadable (permissions, vanished): accounted for, never a crash
-        return "quarantined", f"cannot read the file: {exc.strerror or exc}", "", None
+        return _Outcome("quarantined", f"cannot read the file: {exc.strerror or exc}", None)
     if data is None:
-        return ("quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
-                f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", raw.content_sha256, None)
-    seen = file_fingerprint(source_file, raw.content_sha256) in config.loaded_before
-    dump = None if config.full_refresh else state.cache.get(raw.content_sha256)
-    if dump is not None and dump.source_file == source_file:
-        return ("unchanged" if seen else "loaded"), None, raw.content_sha256, dump
+        return _Outcome("quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
+                        f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", raw)
     decoded = decode_dump(source_file, data)
     if decoded.text is None:
-        return "quarantined", decoded.error, raw.content_sha256, None
+        return _Outcome("quarantined", decoded.error, raw)
     dump, reason = parse_or_quarantine(decoded.text, source_file, state.titles)
     if dump is None:
-        return "quarantined", reason, raw.content_sha256, None
-    state.cache.put(raw.content_sha256, dump)
-    return "loaded", None, raw.content_sha256, dump
+        return _Outcome("quarantined", reason, raw)
+    return _Outcome("loaded", None, raw, dump)
 
 
 # -- running batches ---------------------------------------------------------------------------------

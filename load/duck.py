@@ -41,8 +41,14 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: list | 
         raise WarehouseSQLError(name, sql, exc) from exc
 
 
-def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    return duckdb.connect(str(path), read_only=read_only)
+# what a run lets one DuckDB connection hold (its buffers; beyond, it spills or fails): a run's own memory
+# stays bounded whatever the corpus size (measured peak RSS at 100,000 documents: make bench)
+RUN_MEMORY_LIMIT = "128MB"
+
+
+def connect(path: Path, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    config = {"memory_limit": memory_limit} if memory_limit else {}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def open_warehouse(warehouse_dir: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:

@@ -24,12 +24,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from common.memory import release_freed_memory
 from common.settings import SQL_DIR
-from load.assemble import RunInfo, assemble
-from load.duck import connect, execute, identifier, literal, sql_file
+from load.assemble import RunInfo, Sources, assemble, write_run_marts
+from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal, sql_file
 from load.models import load_project
-from load.report import REPORT_DIR, write_report
-from load.tables import FACT_TABLES, SCHEMAS, STAGED_TABLES
+from load.report import REPORT_DIR, ReportWriter
+from load.tables import SCHEMAS, STAGED_TABLES
 
 DUCKDB_FILE = "warehouse.duckdb"
 # the storage format of warehouse.duckdb: DuckDB 2.0's own is unreadable by 1.x ("version number 999");
@@ -37,6 +38,7 @@ DUCKDB_FILE = "warehouse.duckdb"
 STORAGE_VERSION = "v1.0.0"
 PULL_LEDGER = "pull_ledger"  # one file per pull in <warehouse>/_state/pull_ledger (load/state.py writes them)
 VERSIONS = "versions"
+CHECKS_FILE = "checks.parquet"  # dq_issue rows of the failed SQL checks
 CURRENT = "current"
 
 
@@ -72,39 +74,73 @@ def projects_in_year(warehouse_dir: Path, fiscal_year: int) -> int:
     return pc.sum(pc.equal(years, fiscal_year)).as_py() or 0
 
 
-def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, chunks_dir: Path,
-            lookups: dict[str, pa.Table]) -> tuple[list[CheckFailure], Counter[str]]:
+def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, sources: Sources,
+            lookups: dict[str, pa.Table]) -> tuple[list[CheckFailure], Counter[str], str]:
     """Build a new version, run the SQL checks on it, make it current, refresh the DuckDB file.
 
-    `tables` are written as they are; the staged chunks and the identity lookups become the facts and the
-    marts (load/assemble.py). With run.fiscal_year, only that year's fact partitions are new: the other
-    years' files are hard links to the previous version's, the same bytes with the same timestamps.
-    Returns the check failures (also in the new version's dq_issue) and the dq findings by check name.
+    `tables` are written as they are; the document store and the identity lookups become the facts and
+    the marts (load/assemble.py), carrying over what did not change from the current version.
+    Returns the check failures (also in the new version's dq_issue), the dq findings by check name, and
+    the name of the documents' table written in the store (load/store.py keeps it at commit).
     """
     version = warehouse_dir / VERSIONS / run.run_id
-    previous = current_version(warehouse_dir)
     shutil.rmtree(version, ignore_errors=True)
     for name, table in tables.items():
         _write_parquet(table, version / identifier(name) / "part-0.parquet")
-    findings = assemble(version, chunks_dir, lookups, previous, run)
-    if run.fiscal_year is not None and previous is not None:
-        _link_other_years(previous, version, run.fiscal_year)
+    findings, docs = assemble(version, sources, lookups, run)
     _link_pull_ledger(warehouse_dir, version)
-    names = sorted({*tables, *STAGED_TABLES, *(m.name for m in load_project().marts), PULL_LEDGER})
+    names = sorted({*tables, *STAGED_TABLES, *(m.table for m in load_project().marts), PULL_LEDGER})
+    release_freed_memory()  # what the assembly held
+    report = _report(version, names, run).start()  # its data sections while the checks run
     failures = run_checks(version, names)
     if failures:
         dq = [{"source_file": f.source_file, "project_key": f.project_key, "check_name": f.check_name,
                "severity": f.severity, "detail": f.detail} for f in failures]
-        _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / "checks.parquet")
+        _write_parquet(pa.Table.from_pylist(dq, schema=SCHEMAS["dq_issue"]), version / "dq_issue" / CHECKS_FILE)
         findings.update(f.check_name for f in failures)
-    _report(version, names, run)
+    _make_current(warehouse_dir, version, names, report)
+    return failures, findings, docs
+
+
+def republish(warehouse_dir: Path, run: RunInfo, run_files: pa.Table) -> tuple[list[CheckFailure], Counter[str]]:
+    """A new version when nothing it is built from changed: the current version's files (hard links), this
+    run's ingest_ledger rows, the pull ledger and a new report. The checks passed or failed on the same rows:
+    their failures are carried with dq_issue. Returns them and the dq findings by check name."""
+    current = current_version(warehouse_dir)
+    if current is None:
+        raise FileNotFoundError(f"{warehouse_dir} has no current version to carry over")
+    version = warehouse_dir / VERSIONS / run.run_id
+    shutil.rmtree(version, ignore_errors=True)
+    for path in sorted(current.rglob("*.parquet")):
+        relative = path.relative_to(current)
+        if relative.parts[0] not in (REPORT_DIR, PULL_LEDGER):
+            (version / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, version / relative)
+    write_run_marts(version, run, run_files)
+    _link_pull_ledger(warehouse_dir, version)
+    names = sorted(p.name for p in version.iterdir() if p.is_dir())
+    checks = version / "dq_issue" / CHECKS_FILE
+    failures = [CheckFailure(r["check_name"], r["project_key"], r["source_file"], r["detail"], r["severity"])
+                for r in (pq.read_table(checks).to_pylist() if checks.exists() else [])]
+    con = connect(Path(":memory:"))
+    try:
+        dq = literal((version / "dq_issue").as_posix() + "/*.parquet")
+        findings = Counter(dict(execute(con, "dq findings", f"SELECT check_name, count(*) FROM read_parquet({dq}) "
+                                                            "GROUP BY 1").fetchall()))
+    finally:
+        con.close()
+    _make_current(warehouse_dir, version, names, _report(version, names, run).start())
+    return failures, findings
+
+
+def _make_current(warehouse_dir: Path, version: Path, names: Sequence[str], report: ReportWriter) -> None:
+    """The report finished, then the version flushed to disk and made current; the DuckDB file follows it."""
+    report.finish()
     _sync_tree(version)
     _ensure_table_links(warehouse_dir, [*names, REPORT_DIR])
     _switch_current(warehouse_dir, version)
-    write_duckdb(warehouse_dir, names, run.run_id)
+    write_duckdb(warehouse_dir, names, version.name)
     prune_versions(warehouse_dir)
-    shutil.rmtree(chunks_dir, ignore_errors=True)
-    return failures, findings
 
 
 def _link_pull_ledger(warehouse_dir: Path, version: Path) -> None:
@@ -118,25 +154,14 @@ def _link_pull_ledger(warehouse_dir: Path, version: Path) -> None:
         _write_parquet(SCHEMAS[PULL_LEDGER].empty_table(), folder / "none.parquet")
 
 
-def _report(version: Path, names: Sequence[str], run: RunInfo) -> None:
-    """The version's report/index.html (load/report.py), from its tables, checks included."""
-    con = connect(Path(":memory:"))
-    try:
+def _report(version: Path, names: Sequence[str], run: RunInfo) -> ReportWriter:
+    """The writer of the version's report/index.html (load/report.py), reading its tables, checks included."""
+    def views() -> duckdb.DuckDBPyConnection:
+        con = connect(Path(":memory:"), memory_limit=RUN_MEMORY_LIMIT)
         _views(con, version, names)
-        write_report(con, version, run.run_id, run.recorded_at)
-    finally:
-        con.close()
+        return con
 
-
-def _link_other_years(previous: Path, version: Path, fiscal_year: int) -> None:
-    for name in FACT_TABLES:
-        for part in sorted((previous / name).glob("fiscal_year=*")):
-            if part.name == f"fiscal_year={fiscal_year}":
-                continue
-            target = version / name / part.name
-            target.mkdir(parents=True, exist_ok=True)
-            for f in part.iterdir():
-                os.link(f, target / f.name)
+    return ReportWriter(views, version, run.run_id, run.recorded_at)
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:
@@ -201,7 +226,7 @@ def _views(con: duckdb.DuckDBPyConnection, root: Path, names: Sequence[str]) -> 
 
 def run_checks(version: Path, names: Sequence[str]) -> list[CheckFailure]:
     """Every test of sql/models.toml on the new version returns its offending rows; zero rows is a pass."""
-    con = connect(Path(":memory:"))
+    con = connect(Path(":memory:"), memory_limit=RUN_MEMORY_LIMIT)
     try:
         _views(con, version, names)
         failures: list[CheckFailure] = []

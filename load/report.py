@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import html
 import os
+import threading
+from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,8 +37,37 @@ class Section:
     body: str  # HTML: an inline SVG chart, a table, or a sentence
 
 
+class _Engine:
+    """vl-convert's engine starts on its first chart (~0.4 s, ~60 MB). A run starts it early, on a thread
+    (vl-convert releases the GIL): while it parses a few files itself, or after its parsing workers are gone
+    (not beside them: memory); the report then waits for it, if it is not up yet."""
+
+    thread: threading.Thread | None = None
+
+    @classmethod
+    def start(cls) -> None:
+        if cls.thread is None:
+            cls.thread = threading.Thread(target=_draw_nothing, name="vl-convert start", daemon=True)
+            cls.thread.start()
+
+    @classmethod
+    def wait(cls) -> None:
+        if cls.thread is not None:
+            cls.thread.join()
+
+
+def start_engine() -> None:
+    """Start the chart engine in the background, once (see _Engine)."""
+    _Engine.start()
+
+
+def _draw_nothing() -> None:
+    vl_convert.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}})
+
+
 def _svg(chart: alt.Chart) -> str:
     spec = chart.configure(font=THAI_FONTS).configure_view(stroke=None).to_dict()
+    _Engine.wait()
     return vl_convert.vegalite_to_svg(spec)
 
 
@@ -159,9 +191,42 @@ def table_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
     ]
 
 
-def build_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+def data_sections(con: duckdb.DuckDBPyConnection) -> list[Section]:
+    """Every section but the data-quality one (which needs the version's checks): budget, progress, timeline,
+    then the tables."""
     return [budget_by_district_and_year(con), progress_against_time(con), disbursement_timeline(con),
-            findings_by_check(con), *table_sections(con)]
+            *table_sections(con)]
+
+
+class ReportWriter:
+    """report/index.html in two steps: the sections of the data on a thread (its queries and vl-convert
+    release the GIL) while the version's checks run, then the data-quality section and the file."""
+
+    def __init__(self, connect: Callable[[], duckdb.DuckDBPyConnection], version: Path, run_id: str,
+                 built_at: datetime):
+        self.connect, self.version, self.run_id, self.built_at = connect, version, run_id, built_at
+        self.sections: list[Section] = []
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._data, name="report", daemon=True)
+
+    def start(self) -> ReportWriter:
+        self.thread.start()
+        return self
+
+    def _data(self) -> None:
+        try:
+            with closing(self.connect()) as con:
+                self.sections = data_sections(con)
+        except BaseException as exc:  # noqa: BLE001 - raised again by finish(), in the run's thread
+            self.error = exc
+
+    def finish(self) -> Path:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        with closing(self.connect()) as con:
+            quality = findings_by_check(con)
+        return write_html(self.version, [*self.sections[:3], quality, *self.sections[3:]], self.run_id, self.built_at)
 
 
 def render_html(sections: list[Section], run_id: str, built_at: datetime) -> str:
@@ -187,11 +252,10 @@ th {{ background: #f3f3f3; text-align: left; }} .chart svg {{ max-width: 100%; h
 """
 
 
-def write_report(con: duckdb.DuckDBPyConnection, version: Path, run_id: str, built_at: datetime) -> Path:
-    """report/index.html of a version (whose tables `con` reads), written in one rename."""
+def write_html(version: Path, sections: list[Section], run_id: str, built_at: datetime) -> Path:
     folder = version / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(render_html(build_sections(con), run_id, built_at), encoding="utf-8")
+    tmp.write_text(render_html(sections, run_id, built_at), encoding="utf-8")
     os.replace(tmp, folder / "index.html")
     return folder / "index.html"

@@ -4,31 +4,56 @@ memory; sql/staging and sql/marts assemble the warehouse from these chunks."""
 
 from __future__ import annotations
 
+import os
+import pickle
+import shutil
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from common.records import District, Finding, ParsedDump
 from common.text import normalize_thai
-from load.tables import STAGED_TABLES, WORK_SCHEMAS, Columns
+from load.tables import DOCUMENT_YEAR, STAGED_TABLES, WORK_SCHEMAS, Columns
 from transform.identity import Alias, stable_id
 from transform.persons import PersonNode
 
 STAGED = (*STAGED_TABLES, *WORK_SCHEMAS)
 
 
-def write_chunk(root: Path, number: int, tables: dict[str, pa.Table]) -> None:
-    """Arrow tables as Parquet chunk <number> under <root>/<table>/ (numbers keep the files' order)."""
+def write_chunk(chunk_dir: Path, tables: dict[str, pa.Table], evidence: object) -> None:
+    """A chunk of the document store: a Parquet file per staged table that has rows, and the chunk's folded
+    identity evidence (pickled). Written to a temporary folder and renamed whole: a chunk is complete or
+    absent."""
+    tmp = chunk_dir.with_name(f".{chunk_dir.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
     for name, table in tables.items():
-        if table.num_rows:
-            path = root / name / f"chunk-{number:07d}.parquet"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, path, compression="snappy")
+        if not table.num_rows:
+            continue
+        if name in STAGED_TABLES:
+            _write_by_year(table, tmp / f"{name}.parquet")
+        else:
+            pq.write_table(table, tmp / f"{name}.parquet", compression="snappy")
+    with (tmp / "evidence.pkl").open("wb") as fh:
+        pickle.dump(evidence, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, chunk_dir)
+
+
+def _write_by_year(table: pa.Table, path: Path) -> None:
+    """A yearly table's rows sorted by their document's year, a row group per year: a reader that asks for
+    one year skips the others' row groups by their statistics."""
+    table = table.sort_by(DOCUMENT_YEAR.name)
+    years = table.column(DOCUMENT_YEAR.name)
+    with pq.ParquetWriter(path, table.schema, compression="snappy") as writer:
+        for year in pc.unique(years).to_pylist():
+            mask = pc.is_null(years) if year is None else pc.equal(years, year)
+            writer.write_table(table.filter(mask), row_group_size=table.num_rows)
 
 
 def new_rows() -> dict[str, Columns]:
-    return {name: Columns(name) for name in STAGED}
+    return {name: Columns(name, (DOCUMENT_YEAR,) if name in STAGED_TABLES else ()) for name in STAGED}
 
 
 def project_key_of(dump: ParsedDump, district_id: str | None) -> str:
@@ -82,12 +107,13 @@ def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
             rows["fact_monthly_progress"].add(
                 project_key=key, fiscal_year=fy, report_no=r.report_no, report_date=r.date,
                 period_month=r.period_month, month_imputed=r.month_imputed, progress_pct=r.progress_pct,
-                plan_status=r.plan_status, target_status=r.target_status, note_th=r.note_th, source_file=source)
+                plan_status=r.plan_status, target_status=r.target_status, note_th=r.note_th, source_file=source,
+                document_fiscal_year=fy)
             if r.cumulative_thb is not None:
                 rows["fact_disbursement"].add(
                     project_key=key, fiscal_year=fy, report_no=r.report_no, report_date=r.date,
                     period_month=r.period_month, cumulative_disbursed_thb=r.cumulative_thb,
-                    disbursed_thb=r.disbursed_thb, source_file=source)
+                    disbursed_thb=r.disbursed_thb, source_file=source, document_fiscal_year=fy)
         for name, value in (("date", r.date), ("progress_pct", r.progress_pct), ("cumulative_thb", r.cumulative_thb),
                             ("plan_status", r.plan_status), ("target_status", r.target_status)):
             decided[(r.report_no, name)] = value
@@ -101,10 +127,11 @@ def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
             votes["value"].append(_text(v.value))
             votes["decided_value"].append(_text(decided.get((v.report_no, v.field))))
             votes["source_file"].append(source)
+            votes[DOCUMENT_YEAR.name].append(fy)
     for step in dump.steps:
         rows["project_plan_step"].add(project_key=key, step_no=step.step_no, description_th=step.description_th,
                                       weight_pct=step.weight_pct, start_date=step.start_date,
-                                      end_date=step.end_date, source_file=source)
+                                      end_date=step.end_date, source_file=source, document_fiscal_year=fy)
 
 
 def _text(value: object) -> str | None:

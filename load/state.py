@@ -1,14 +1,12 @@
-"""The state a run reads from the warehouse: the parse cache, the previous ledger and identity registry,
-and what an interrupted run left behind."""
+"""The state a run reads from the warehouse: the parser's fingerprint, the previous identity registry, the
+pull ledger, and what an interrupted run left behind (the document store is load/store.py's)."""
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import os
-import pickle
 import shutil
-from collections.abc import Iterator
 from dataclasses import fields
 from datetime import datetime
 from functools import lru_cache
@@ -17,7 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from common.records import ParsedDump, PullRecord
+from common.records import PullRecord
+from common.settings import SQL_DIR
 from load.duck import connect, execute, literal
 from load.publish import CURRENT, DUCKDB_FILE, prune_versions
 from load.tables import SCHEMAS, record_dict
@@ -31,52 +30,34 @@ PARSER_PACKAGES = ("common", "extract", "transform")
 TITLES_FILE = "thai_name_titles.csv"
 
 
-@lru_cache(maxsize=4)
 def parser_fingerprint(reference_dir: str) -> str:
-    """A hash of the parser's own code and of the titles it reads: a parse cached under another
+    """A hash of the parser's own code and of the titles it reads: the document store of another
     fingerprint is never used, so a parser change cannot leave unchanged files with a stale parse."""
+    titles = Path(reference_dir) / TITLES_FILE
+    digest = hashlib.sha256(_code_fingerprint().encode() + (titles.read_bytes() if titles.exists() else b""))
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def assembly_fingerprint() -> str:
+    """A hash of what turns the store into tables (the load package's code, sql/): a version built by other
+    code is not carried over; every table is written again from the store."""
+    digest = hashlib.sha256()
+    for path in sorted([*Path(__file__).parent.glob("*.py"), *SQL_DIR.rglob("*.sql"), *SQL_DIR.rglob("*.toml")]):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=1)
+def _code_fingerprint() -> str:
+    """The parser's code, read once per process (a process runs the code it imported)."""
     digest = hashlib.sha256()
     for package in PARSER_PACKAGES:
         spec = importlib.util.find_spec(package)
         for folder in (spec.submodule_search_locations or []) if spec else []:
             for path in sorted(Path(folder).glob("*.py")):
                 digest.update(f"{package}/{path.name}\0".encode() + path.read_bytes())
-    titles = Path(reference_dir) / TITLES_FILE
-    digest.update(titles.read_bytes() if titles.exists() else b"")
-    return digest.hexdigest()[:16]
-
-
-class ParseCache:
-    """Parsed dumps by content hash, so an unchanged file is not parsed again on the next run; kept under
-    the parser's fingerprint."""
-
-    def __init__(self, warehouse_dir: Path, reference_dir: Path):
-        self.states = warehouse_dir / STATE_DIR
-        self.root = self.states / f"parsed-{parser_fingerprint(str(reference_dir))}"
-
-    def get(self, sha256: str) -> ParsedDump | None:
-        path = self.root / f"{sha256}.pkl"
-        try:
-            with path.open("rb") as fh:
-                dump = pickle.load(fh)
-        except Exception:  # noqa: BLE001 - any unreadable cache entry is a miss: the file is parsed again
-            return None
-        return dump if isinstance(dump, ParsedDump) else None
-
-    def put(self, sha256: str, dump: ParsedDump) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        tmp = self.root / f".{sha256}.{os.getpid()}.tmp"
-        with tmp.open("wb") as fh:
-            pickle.dump(dump, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.root / f"{sha256}.pkl")
-
-    def prune_others(self) -> list[str]:
-        """Remove the parses of other parser versions (called under the run lock)."""
-        stale = [p for p in self.states.glob("parsed-*") if p.is_dir() and p != self.root] \
-            if self.states.exists() else []
-        for path in stale:
-            shutil.rmtree(path, ignore_errors=True)
-        return [p.name for p in stale]
+    return digest.hexdigest()
 
 
 def clean_leftovers(warehouse_dir: Path) -> list[str]:
@@ -90,25 +71,10 @@ def clean_leftovers(warehouse_dir: Path) -> list[str]:
             else:
                 path.unlink(missing_ok=True)
             removed.append(path.name)
+    for path in sorted((warehouse_dir / STATE_DIR).glob("parsed-*")):  # the parse cache of releases before the store
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(f"{STATE_DIR}/{path.name}")
     return removed + prune_versions(warehouse_dir)
-
-
-def loaded_in_last_run(warehouse_dir: Path) -> Iterator[tuple[str, str]]:
-    """(source_file, content_sha256) of each file the newest run in the ledger loaded (the ledger keeps
-    every run: it is read by DuckDB, never whole into memory)."""
-    files = sorted((warehouse_dir / "ingest_ledger").glob("*.parquet"))
-    if not files:
-        return
-    source = "read_parquet([" + ", ".join(literal(str(f)) for f in files) + "])"
-    con = connect(Path(":memory:"))
-    try:
-        cursor = execute(con, "last run's loaded files",
-                         f"SELECT source_file, content_sha256 FROM {source} WHERE status IN ('loaded', 'unchanged') "
-                         f"AND run_id = (SELECT max(run_id) FROM {source})")
-        while batch := cursor.fetchmany(10_000):
-            yield from batch
-    finally:
-        con.close()
 
 
 def read_previous_registry(warehouse_dir: Path) -> list[RegistryEntry]:

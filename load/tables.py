@@ -101,8 +101,11 @@ WORK_SCHEMAS: dict[str, pa.Schema] = {
     "stg_school_mention": pa.schema([("source_file", pa.string()), ("raw_text", pa.string()), ("name_th", pa.string()),
                                      ("district_id", pa.string()), ("network_no", pa.int32()), ("tail", pa.string()),
                                      ("same_line", pa.bool_())]),
-    "stg_ledger": pa.schema([("source_file", pa.string()), ("content_sha256", pa.string()), ("status", pa.string()),
-                             ("reason", pa.string()), ("layout", pa.string())]),
+    # each file of a chunk: what the store's index keeps (status: 'loaded' or 'quarantined'), and this run's
+    # ledger status ('unchanged' for a file parsed again whose content did not change)
+    "stg_files": pa.schema([("source_file", pa.string()), ("content_sha256", pa.string()), ("size_bytes", pa.int64()),
+                            ("mtime_ns", pa.int64()), ("inode", pa.int64()), ("status", pa.string()),
+                            ("reason", pa.string()), ("layout", pa.string()), ("run_status", pa.string())]),
 }
 # the resolved identities, registered in DuckDB for the marts to join
 LOOKUP_SCHEMAS: dict[str, pa.Schema] = {
@@ -117,11 +120,16 @@ LOOKUP_SCHEMAS: dict[str, pa.Schema] = {
 }
 
 
+# staged with every row of a yearly table (STAGED_TABLES): the fiscal year of its document, the partition it
+# goes to; chunks are written sorted by it (a row group per year), so a year's rows are read without the others
+DOCUMENT_YEAR = pa.field("document_fiscal_year", pa.int32())
+
+
 class Columns:
     """Rows of one table gathered column by column (Arrow builds columns far faster than dict rows)."""
 
-    def __init__(self, name: str):
-        self.schema = SCHEMAS.get(name) or WORK_SCHEMAS[name]
+    def __init__(self, name: str, extra: tuple[pa.Field, ...] = ()):
+        self.schema = pa.schema([*(SCHEMAS.get(name) or WORK_SCHEMAS[name]), *extra])
         self.data: dict[str, list] = {f.name: [] for f in self.schema}
 
     def add(self, **row: object) -> None:

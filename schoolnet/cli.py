@@ -46,9 +46,12 @@ def _add_run(sub: argparse._SubParsersAction) -> None:
     run.add_argument("--raw-dir", type=Path, default=None, help=RAW_HELP)
     run.add_argument("--warehouse-dir", type=Path, default=None, help=WAREHOUSE_HELP)
     run.add_argument("--fiscal-year", type=_fiscal_year, default=None,
-                     help="rebuild only this fiscal year's fact partitions: BE (2564) or CE year-ending (2021)")
+                     help="rewrite this fiscal year's partitions whole, as well as what changed: BE (2564) or "
+                          "CE year-ending (2021)")
     run.add_argument("--full-refresh", action="store_true",
-                     help="parse every file again instead of reusing unchanged files' previous parse")
+                     help="parse every file again and rewrite every table (the document store starts empty)")
+    run.add_argument("--verify", action="store_true",
+                     help="re-hash every raw file instead of trusting an unchanged size, mtime and inode")
     run.add_argument("--dask-address", default=None,
                      help="run the flow's parsing tasks on this Dask scheduler (tcp://host:8786; "
                           "default $SCHOOLNET_DASK_ADDRESS, else a local process pool)")
@@ -106,8 +109,9 @@ def _add_trigger(sub: argparse._SubParsersAction) -> None:
                     "that serves the deployment runs it (after the run in flight, if any: one run at a time).",
     )
     trigger.add_argument("--fiscal-year", type=_fiscal_year, default=None,
-                         help="rebuild only this fiscal year: BE (2564) or CE year-ending (2021)")
-    trigger.add_argument("--full-refresh", action="store_true", help="parse every file again")
+                         help="rewrite this fiscal year's partitions whole: BE (2564) or CE year-ending (2021)")
+    trigger.add_argument("--full-refresh", action="store_true", help="parse every file again, rewrite every table")
+    trigger.add_argument("--verify", action="store_true", help="re-hash every raw file")
     trigger.add_argument("--wait", action="store_true",
                          help="wait for the run to end; exit 0 when it completed, 1 otherwise")
     trigger.set_defaults(handler=commands.trigger)

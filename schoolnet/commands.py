@@ -66,13 +66,13 @@ def _run_locked(args: argparse.Namespace, settings: Settings) -> RunSummary:
     if args.no_prefect:
         from flows.stages import run_once
 
-        return run_once(settings, args.fiscal_year, args.full_refresh)
+        return run_once(settings, args.fiscal_year, args.full_refresh, args.verify)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from flows.etl import etl_flow, run_on_dask
 
     parameters = dict(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
-                      fiscal_year=args.fiscal_year, full_refresh=args.full_refresh)
+                      fiscal_year=args.fiscal_year, full_refresh=args.full_refresh, verify=args.verify)
     if args.dask_address:
         return run_on_dask(args.dask_address, **parameters)
     return etl_flow(**parameters)
@@ -149,7 +149,7 @@ def trigger(args: argparse.Namespace) -> int:
         from flows.deploy import FULL_NAME, trigger, wait_for
 
         try:
-            run = asyncio.run(trigger(args.fiscal_year, args.full_refresh))
+            run = asyncio.run(trigger(args.fiscal_year, args.full_refresh, args.verify))
         except ObjectNotFound:
             raise PrefectEnvError(f"no deployment {FULL_NAME} at {url}: start `schoolnet serve` first") from None
     except PrefectEnvError as exc:

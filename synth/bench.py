@@ -13,6 +13,7 @@ import resource
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -67,12 +68,60 @@ def run_size(work: Path, docs: int, seed: int, diff: bool) -> dict:
     shutil.copytree(extra, landed, dirs_exist_ok=True)
     try:
         result["nightly_20_new"] = _child_run(corpus, warehouse)
+        # the same files: only the year's partitions and what depends on them are written again
+        result["fiscal_year_rerun"] = _child_run(corpus, warehouse, "--fiscal-year", str(RERUN_YEAR))
     finally:
-        shutil.rmtree(landed)
-    result["fiscal_year_rerun"] = _child_run(corpus, warehouse, "--fiscal-year", str(RERUN_YEAR))
-    result["peak_rss_mb"] = max(result[k]["peak_rss_mb"] for k in
-                                ("full", "nightly_unchanged", "nightly_20_new", "fiscal_year_rerun"))
+        shutil.rmtree(landed)  # the corpus as generated, for the next bench
+    for key in ("peak_rss_mb", "peak_rss_main_mb", "peak_rss_tree_mb"):
+        result[key] = max(result[k][key] for k in RUNS)
     return result
+
+
+RUNS = ("full", "nightly_unchanged", "nightly_20_new", "fiscal_year_rerun")
+
+
+class _TreeSampler(threading.Thread):
+    """Every 20 ms, the RSS of this process's children (the parsing workers): the largest one seen, and the
+    largest sum of this process and its children."""
+
+    def __init__(self) -> None:
+        super().__init__(name="rss sampler", daemon=True)
+        self.peak_mb, self.worker_mb, self.stop = 0.0, 0.0, threading.Event()
+
+    def run(self) -> None:
+        me = os.getpid()
+        while not self.stop.wait(0.02):
+            sizes = {pid: _rss_of(pid) for pid in _tree(me)}
+            self.peak_mb = max(self.peak_mb, sum(sizes.values()))
+            self.worker_mb = max([self.worker_mb, *(mb for pid, mb in sizes.items() if pid != me)])
+
+    def finish(self) -> tuple[float, float]:
+        """The peak of the sum, and of the largest child (MB)."""
+        self.stop.set()
+        self.join()
+        return round(self.peak_mb, 1), round(self.worker_mb, 1)
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as fh:
+                pids += [p for child in fh.read().split() for p in _tree(int(child))]
+    except OSError:  # ended while listed
+        pass
+    return pids
+
+
+def _rss_of(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 def _rss_mb() -> float:
@@ -104,28 +153,34 @@ def child(corpus: str, warehouse: str, fiscal_year: int | None) -> None:
         timings[f"rss_after_{name}_mb"] = _rss_mb()
         return out
 
+    tree = _TreeSampler()
+    tree.start()
     started = time.perf_counter()
     with warehouse_lock(settings.warehouse_dir):
         summary = stages.run_stages(settings, stages.new_run_id(), fiscal_year, step=timed)
     seconds = round(time.perf_counter() - started, 2)
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest parsing worker
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": round(max(_rss_mb(), workers), 1),
-                      "peak_rss_main_mb": _rss_mb(), "stages": timings, "files": dict(summary.files)}))
+    # sampled: RUSAGE_CHILDREN's ru_maxrss is not only this run's workers' (it reported 365 MB for a run
+    # that started none)
+    together, worker = tree.finish()
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": max(_rss_mb(), worker), "peak_rss_main_mb": _rss_mb(),
+                      "peak_rss_worker_mb": worker, "peak_rss_tree_mb": max(together, _rss_mb()),
+                      "stages": timings, "files": dict(summary.files)}))
 
 
 def report(runs: list[dict]) -> str:
-    lines = [f"{'docs':>7} {'full s':>7} {'docs/s':>7} {'nightly=':>9} {'nightly+20':>10} {'FY rerun':>9} "
-             f"{'Prefect':>8} {'peak RSS MB':>11}"]
-    for r in runs:
+    lines = [f"{'docs':>7} {'full s':>7} {'docs/s':>7} {'marginal':>8} {'nightly=':>9} {'nightly+20':>10} "
+             f"{'FY rerun':>9} {'Prefect':>8} {'RSS MB':>7} {'+workers':>8}"]
+    for i, r in enumerate(runs):
+        marginal = "" if i == 0 else \
+            f"{(r['docs'] - runs[i - 1]['docs']) / (r['full']['seconds'] - runs[i - 1]['full']['seconds']):.0f}"
         lines.append(f"{r['docs']:>7} {r['full']['seconds']:>7} {r['docs'] / r['full']['seconds']:>7.0f} "
-                     f"{r['nightly_unchanged']['seconds']:>9} {r['nightly_20_new']['seconds']:>10} "
-                     f"{r['fiscal_year_rerun']['seconds']:>9} {r['prefect_overhead_s']:>8} {r['peak_rss_mb']:>11}")
-    if len(runs) >= 2:
-        a, b = runs[-2], runs[-1]
-        marginal = (b["docs"] - a["docs"]) / (b["full"]["seconds"] - a["full"]["seconds"])
-        lines.append(f"full build marginal throughput {a['docs']}->{b['docs']}: {marginal:.0f} docs/s")
-    lines.append("seconds are the pipeline's own (a fresh process, no Prefect); 'Prefect' is what `schoolnet run` "
-                 "adds to a nightly run (its temporary server, the flow and task bookkeeping)")
+                     f"{marginal:>8} {r['nightly_unchanged']['seconds']:>9} {r['nightly_20_new']['seconds']:>10} "
+                     f"{r['fiscal_year_rerun']['seconds']:>9} {r['prefect_overhead_s']:>8} "
+                     f"{r['peak_rss_mb']:>7} {r['peak_rss_tree_mb']:>8}")
+    lines.append("seconds: the pipeline's own, each run in a fresh process without Prefect; marginal: docs/s of the "
+                 "full build between this size and the one before; Prefect: what `schoolnet run` adds to a nightly "
+                 "run (its temporary server, the flow and task bookkeeping); RSS: the peak of the largest process "
+                 "(the run, or a parsing worker); +workers: the peak of their sum")
     for r in runs:
         if "truth_table" in r:
             lines += ["", f"truth diff at {r['docs']} documents", r["truth_table"]]
@@ -146,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         child(*args.child, args.fiscal_year)
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
-    runs = []
+    runs: list[dict] = []
     for docs in (int(s) for s in args.sizes.split(",")):
         runs.append(run_size(args.work, docs, args.seed, docs <= args.diff_up_to))
-        print(report(runs[-1:]).split("\n")[1], flush=True)
+        lines = report(runs).split("\n")
+        print(*(lines[:2] if len(runs) == 1 else lines[len(runs):len(runs) + 1]), sep="\n", flush=True)
     print(report(runs))
     machine = {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ from common.text import normalize_thai
 from extract.reference import load_reference
 from transform.form_entries import TOKEN, read_entries
 from transform.parse import detect_layout
-from transform.progress_form import PAGE_HEADER, SECTION_2, clean_line, read_header, split_renderings
+from transform.progress_form import PAGE_TITLE, SECTION_2, form_lines, read_header, split_renderings
 
 SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
 PHENOMENA_FILE = PROJECT_ROOT / "synth" / "PHENOMENA.md"
@@ -41,9 +41,9 @@ class Tally:
 
 
 def measure_form(text: str, tally: Tally) -> None:
-    lines = [clean_line(raw).strip(" ") for raw in normalize_thai(text, keep_lines=True).split("\n")]
-    tally.add("page header lines per rendering", sum(bool(PAGE_HEADER.search(ln)) for ln in lines), 0)
-    kept = [ln for ln in lines if ln.strip() and not PAGE_HEADER.search(ln)]
+    lines = normalize_thai(text, keep_lines=True).split("\n")
+    tally.add("page header lines per rendering", sum(PAGE_TITLE in ln for ln in lines), 0)
+    kept = form_lines(text)
     renderings = split_renderings(kept)
     tally.add("renderings per progress form", len(renderings), 1)
     tally.add("page header lines per rendering", 0, len(renderings))

@@ -17,6 +17,9 @@ def decide(values: Sequence[object]) -> tuple[object, bool]:
     """Plurality of the values; (value, settled). A tie at the top is unsettled and decides None."""
     if not values:
         return None, True
+    first = values[0]
+    if all(v == first for v in values):  # the usual case, every rendering agreeing, without a tally
+        return first, True
     ranked = Counter(values).most_common()
     if len(ranked) > 1 and ranked[0][1] == ranked[1][1]:
         return None, False

@@ -23,12 +23,15 @@ from transform.people import TitleBook, parse_person
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
 from transform.values import PROJECT_CODE, parse_amount, parse_iso_datetime, read_or_find
 
-PAGE_HEADER = re.compile(r"แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ")
+PAGE_TITLE = "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ"
 RENDERING_HEADING = re.compile(r"^\s*1\.\s*ชื่อโครงการและหน่วยงานที่รับผิดชอบ")
 NAME_LABEL = re.compile(r"^\s*ชื่อโครงการ/กิจกรรม")
 SECTION_2 = re.compile(r"^\s*2\.\s*รายงานความก้าวหน้าของโครงการ")
 SIGN_OFF = re.compile(r"ขอรับรองว่า|ลงชื่อ\s*\.{2,}")
-_MARKUP = re.compile(r"</?p>|</?[a-z]+[^>]*>|\\\*|\*\*|^#+\s*", re.IGNORECASE)
+# markup of the web page's export: headings, then tags, escaped and doubled asterisks (no match crosses a line;
+# two passes, each a fast scan for its first characters, remove what one pass of their alternation would)
+_HEADING = re.compile(r"^#+[^\S\n]*", re.MULTILINE)
+_MARKUP = re.compile(r"</?p>|</?[a-z]+[^>\n]*>|\\\*|\*\*", re.IGNORECASE)
 
 HEADER_LABELS: dict[str, re.Pattern[str]] = {
     "name": re.compile(r"ชื่อโครงการ/กิจกรรม"),
@@ -46,12 +49,18 @@ _HEADER_ANY = re.compile(
     r"^\s*(?:" + "|".join(f"(?P<{k}>{p.pattern})" for k, p in HEADER_LABELS.items())
     + r")[.\s…]*(?::\s*(?P<value>.*?))?\s*$"
 )
+_LABEL_STARTS = frozenset(p.pattern[0] for p in HEADER_LABELS.values())
 CODE = re.compile(rf"\b({PROJECT_CODE})\b")
 
-def clean_line(line: str) -> str:
-    if "<" in line or "*" in line or "#" in line or "\\" in line:
-        line = _MARKUP.sub("", line)
-    return line.rstrip()
+def form_lines(text: str) -> list[str]:
+    """The dump's non-empty lines, normalised, without markup or page headers: the markup removed from the
+    whole text in one pass, the lines then only trimmed."""
+    body = normalize_thai(text, keep_lines=True)
+    if body.startswith("#") or "\n#" in body:
+        body = _HEADING.sub("", body)
+    if "<" in body or "*" in body or "\\" in body:
+        body = _MARKUP.sub("", body)
+    return [ln for raw in body.split("\n") if (ln := raw.rstrip().strip(" ")) and PAGE_TITLE not in ln]
 
 
 def split_renderings(lines: list[str]) -> list[list[str]]:
@@ -59,6 +68,8 @@ def split_renderings(lines: list[str]) -> list[list[str]]:
     starts: list[int] = []
     last_heading = -100
     for i, line in enumerate(lines):
+        if "ชื่อโครงการ" not in line:  # both starts name the project: most lines are passed over here
+            continue
         if RENDERING_HEADING.match(line):
             starts.append(i)
             last_heading = i
@@ -72,8 +83,7 @@ def split_renderings(lines: list[str]) -> list[list[str]]:
 
 
 def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump:
-    lines = [clean_line(raw).strip(" ") for raw in normalize_thai(text, keep_lines=True).split("\n")]
-    lines = [ln for ln in lines if ln.strip() and not PAGE_HEADER.search(ln)]
+    lines = form_lines(text)
     renderings = split_renderings(lines)
     header_votes: dict[str, list[str]] = {}
     people: list[PersonMention] = []
@@ -109,7 +119,8 @@ def _read_rendering(rendering: list[str], r: int, header_votes: dict[str, list[s
         if name in ("officer", "coordinator") and (person := parse_person(value, name, r, titles)):
             people.append(person)
     stream = rendering[section_at:]
-    end = next((i for i, ln in enumerate(stream) if SIGN_OFF.search(ln)), len(stream))
+    end = next((i for i, ln in enumerate(stream) if ("ลงชื่อ" in ln or "ขอรับรองว่า" in ln) and SIGN_OFF.search(ln)),
+               len(stream))
     return entry_votes(key_entries(read_entries("\n".join(stream[:end]))), r, findings)
 
 
@@ -126,6 +137,8 @@ def read_header(lines: list[str]) -> list[tuple[str, str]]:
             if pending and stripped.startswith(":"):
                 found.append((pending, stripped[1:].strip()))
                 pending = None
+                continue
+            if stripped[0] not in _LABEL_STARTS:  # most cells are prose: no label starts with their letter
                 continue
             m = _HEADER_ANY.match(cell)
             if m is None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from common.records import DumpParseError, Finding, ParsedDump, PersonMention, ProjectHeader
-from common.text import normalize_thai
+from common.text import normalize_lines
 from transform.people import TitleBook, parse_person
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
 from transform.values import PROJECT_CODE, parse_amount, parse_thai_month_year, read_or_find
@@ -21,7 +21,7 @@ _CODE = re.compile(rf"\b({PROJECT_CODE})\b")
 
 
 def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
-    lines = [normalize_thai(line) for line in text.splitlines()]
+    lines = normalize_lines(text)
     body = "\n".join(lines)
     name = _NAME.search(body)
     if not name:
@@ -49,7 +49,7 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
     people = signatories(lines, titles)
     return ParsedDump(
         source_file=source, layout="proposal", renderings=1, header=header,
-        district_mentions=tuple(district_mentions(lines)), people=tuple(people), reports=(),
+        district_mentions=tuple(district_mentions(ln for ln in lines if "เขต" in ln)), people=tuple(people), reports=(),
         networks=tuple(network_numbers(body)), schools=tuple(school_mentions(body)),
         findings=tuple(findings),
     )

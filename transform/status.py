@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz import fuzz
 
@@ -29,6 +30,7 @@ class StatusReading:
     target: str | None
 
 
+@lru_cache(maxsize=1 << 12)  # a few hundred phrases recur in every form
 def classify_status(phrase: str) -> StatusReading:
     """'เป็นไปตามแผนแต่ควรถัด' -> on_plan_monitor; 'ไม่เป็นไปตามเป้าหมาย' -> off_target.
 

@@ -22,11 +22,53 @@ MAX_NETWORK = 80
 
 
 def district_mentions(texts: Iterable[str]) -> list[str]:
-    """Every 'สำนักงานเขตX' / 'ผู้อำนวยการเขตX' in the texts -> ['X', ...] (repeats kept: they are evidence)."""
+    """Every 'สำนักงานเขตX' / 'ผู้อำนวยการเขตX' in the texts -> ['X', ...] (repeats kept: they are evidence).
+
+    Only the words around each 'เขต' are normalised: a paragraph's full normalisation cost milliseconds."""
     found: list[str] = []
     for text in texts:
-        found.extend(m.group(1) for m in _DISTRICT.finditer(normalize_thai(text)))
+        if "เขต" in text:
+            for window in _district_windows(text):
+                found.extend(m.group(1) for m in _DISTRICT.finditer(normalize_thai(window)))
     return found
+
+
+_BEFORE_DISTRICT = 20  # characters before 'เขต' that its label can take ('ผู้อำนวยการ', 'ผอ. ')
+
+
+def _district_windows(text: str) -> list[str]:
+    """The stretches of text around each 'เขต': from a space at least _BEFORE_DISTRICT characters before it
+    to the end of the Thai word after it, overlapping stretches joined. They start and end between words,
+    where normalisation changes nothing across the cut."""
+    spans: list[list[int]] = []
+    at = text.find("เขต")
+    while at >= 0:
+        start = max(_space_before(text, max(at - _BEFORE_DISTRICT, 0)), 0)
+        end = _end_of_next_word(text, at + 3)
+        if spans and start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+        at = text.find("เขต", at + 3)
+    return [text[a:b] for a, b in spans]
+
+
+def _space_before(text: str, i: int) -> int:
+    while i > 0 and not text[i].isspace():
+        i -= 1
+    return i
+
+
+def _end_of_next_word(text: str, i: int) -> int:
+    """After i: the rest of the Thai word at i, the spaces after it, and the Thai word after those."""
+    n = len(text)
+    while i < n and "\u0e00" <= text[i] <= "\u0e7f":
+        i += 1
+    while i < n and text[i].isspace():
+        i += 1
+    while i < n and ("\u0e00" <= text[i] <= "\u0e7f" or text[i] == "."):
+        i += 1
+    return i
 
 
 def network_numbers(text: str) -> list[int]:

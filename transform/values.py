@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import TypeVar
 
 from common.records import Finding
@@ -25,15 +26,26 @@ MONEY_LIMIT = Decimal("1e16")  # DECIMAL(18,2) holds less; no BMA budget comes n
 PERCENT_LIMIT = Decimal("1000")  # DECIMAL(5,2) holds less
 
 
+# the same few thousand values recur across renderings and documents: each is read once per worker
+# (a value that cannot be read raises again every time: exceptions are not cached)
+_VALUES_CACHED = 1 << 14
+_AMOUNT = re.compile(r"-?\d[\d,]*(?:\.\d+)?")
+_PERCENT = re.compile(r"\d+(?:[.,]\d+)?")
+_BE_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_CENTS = Decimal("0.01")
+
+
+@lru_cache(maxsize=_VALUES_CACHED)
 def parse_amount(text: str) -> Decimal | None:
     """'90,000.-' / '๙๐,๐๐๐' / '32,200 บาท' -> Decimal; None when there is no number.
 
     Raises ValueError for an amount no warehouse column can hold (an OCR run-on of digits)."""
-    m = re.search(r"-?\d[\d,]*(?:\.\d+)?", thai_digits_to_arabic(text))
+    m = _AMOUNT.search(thai_digits_to_arabic(text))
     if not m:
         return None
     try:
-        value = Decimal(m.group(0).replace(",", "")).quantize(Decimal("0.01"))
+        value = Decimal(m.group(0).replace(",", "")).quantize(_CENTS)
     except InvalidOperation:
         return None
     if abs(value) >= MONEY_LIMIT:
@@ -41,17 +53,18 @@ def parse_amount(text: str) -> Decimal | None:
     return value
 
 
+@lru_cache(maxsize=_VALUES_CACHED)
 def parse_percent(text: str) -> Decimal | None:
     """'5.00 %', '100.0%', '10.00' (the % sign is sometimes missing) -> Decimal with 2 places.
 
     Raises ValueError for 1000 or more (no column can hold it; 100-999 are kept and flagged later)."""
-    m = re.search(r"\d+(?:[.,]\d+)?", thai_digits_to_arabic(text))
+    m = _PERCENT.search(thai_digits_to_arabic(text))
     if not m:
         return None
     value = Decimal(m.group(0).replace(",", "."))
     if value >= PERCENT_LIMIT:
         raise ValueError(f"percentage {m.group(0)} is not a percentage")
-    return value.quantize(Decimal("0.01"))
+    return value.quantize(_CENTS)
 
 
 def be_year_to_ce(year: int) -> int:
@@ -59,22 +72,24 @@ def be_year_to_ce(year: int) -> int:
     return year - BE_OFFSET if year >= 2400 else year
 
 
+@lru_cache(maxsize=_VALUES_CACHED)
 def parse_be_date(text: str) -> date | None:
     """'29/10/2563' or '10/1/2563' (day first, BE, month may be unpadded) -> date(2020, 10, 29).
 
     Raises ValueError for a well-formed but impossible date such as 31/02/2564.
     Returns None when no d/m/y pattern is present.
     """
-    m = re.search(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})", thai_digits_to_arabic(text))
+    m = _BE_DATE.search(thai_digits_to_arabic(text))
     if not m:
         return None
     day, month, year = (int(g) for g in m.groups())
     return date(be_year_to_ce(year), month, day)
 
 
+@lru_cache(maxsize=_VALUES_CACHED)
 def parse_iso_datetime(text: str) -> date | None:
     """'2020-10-01 00:00:00' -> date(2020, 10, 1); None when absent. Raises ValueError when impossible."""
-    m = re.search(r"(\d{4})-(\d{1,2})-(\d{1,2})", thai_digits_to_arabic(text))
+    m = _ISO_DATE.search(thai_digits_to_arabic(text))
     if not m:
         return None
     return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3))).date()

@@ -1,7 +1,7 @@
 -- Every raw spelling of every district, person and school in every file, with the identity it resolved
 -- to: district aliases were decided per document; people and schools by the rules of identity resolution.
--- Not sorted (a sort of every mention would need memory in proportion to the corpus): the rows come in
--- the staged order, file by file.
+-- Built per document (a run computes the rows of new and changed documents; every row again when a rule
+-- that old documents use has changed). Not sorted: rows come file by file.
 SELECT entity_type, raw_text, canonical_id, canonical_name, score, method, source_file
 FROM (
     SELECT entity_type, raw_text, canonical_id, canonical_name, score, method, source_file
