@@ -146,7 +146,7 @@ def child(corpus: str, warehouse: str, fiscal_year: int | None) -> None:
     settings = Settings.from_env(raw_dir=corpus, warehouse_dir=warehouse)
     timings: dict[str, float] = {}
 
-    def timed(name: str, stage, *args):  # noqa: ANN001, ANN202 - a StepRunner
+    def timed(name: str, stage, *args):  # a StepRunner
         t = time.perf_counter()
         out = stage(*args)
         timings[name] = round(time.perf_counter() - t, 2)

@@ -92,7 +92,7 @@ class FaultyFiles(SimpleHTTPRequestHandler):
 
 
 class _QuietServer(ThreadingHTTPServer):
-    def handle_error(self, request, client_address) -> None:  # noqa: ANN001 - a client that hangs up is a test
+    def handle_error(self, request, client_address) -> None:  # a client that hangs up is a test
         pass
 
 

@@ -37,7 +37,7 @@ def _settings(tmp_path: Path, **kw) -> Settings:
                              pull_timeout_s=2, **kw)
 
 
-def _pull(settings: Settings, *urls: str, endpoint: str | None = None):  # noqa: ANN202 - a PullSummary
+def _pull(settings: Settings, *urls: str, endpoint: str | None = None):  # a PullSummary
     return pull(settings, sources_of(settings, list(urls), endpoint), new_run_id())
 
 

@@ -73,5 +73,5 @@ def start_server(home: Path, timeout_s: float = 120) -> PrefectServer:
     raise RuntimeError(f"prefect server did not answer within {timeout_s} s:\n{log.read_text()[-3000:]}")
 
 
-def run_async(coroutine):  # noqa: ANN001, ANN201 - a small bridge for the tests
+def run_async(coroutine):  # a small bridge for the tests
     return asyncio.run(coroutine)

@@ -177,7 +177,7 @@ def test_reader_during_a_load_sees_whole_tables_and_no_lock_error(corpora, tmp_p
     assert fingerprint(wh) == after and queries > 10
 
 
-def _counts(con) -> tuple[int, int]:  # noqa: ANN001
+def _counts(con) -> tuple[int, int]:
     n = con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0]
     d = con.execute("SELECT count(*) FROM fact_disbursement f JOIN dim_project p USING (project_key)").fetchone()[0]
     return n, d

@@ -89,7 +89,7 @@ async def _make_orphan(deployment_id):
         return run
 
 
-def wait_until(what: str, check, timeout_s: float, poll_s: float = 0.5):  # noqa: ANN001, ANN201
+def wait_until(what: str, check, timeout_s: float, poll_s: float = 0.5):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         value = check()

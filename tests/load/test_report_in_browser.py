@@ -79,7 +79,7 @@ def test_the_report_opens_offline_with_its_charts_and_thai_text(report):
     assert all(used & thai for used in fonts.values()), (fonts, thai)  # tofu: no Thai font drew the node
 
 
-def _platform_fonts(page, selectors: list[str]) -> dict[str, set[str]]:  # noqa: ANN001 - a playwright Page
+def _platform_fonts(page, selectors: list[str]) -> dict[str, set[str]]:  # a playwright Page
     """The fonts Chromium drew each Thai text node with (DevTools' CSS.getPlatformFontsForNode)."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("DOM.enable")

@@ -36,7 +36,7 @@ def corpus() -> tuple[str, ...]:
 
 
 @st.composite
-def mutated_dump(draw) -> str:  # noqa: ANN001
+def mutated_dump(draw) -> str:
     lines = draw(st.sampled_from(corpus())).splitlines()
     for _ in range(draw(st.integers(0, 8))):
         if not lines:
@@ -68,7 +68,7 @@ def mutated_dump(draw) -> str:  # noqa: ANN001
 
 
 @lru_cache(maxsize=1)
-def _reference():  # noqa: ANN202
+def _reference():
     return load_reference(REFERENCE)
 
 
