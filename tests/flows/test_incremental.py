@@ -137,12 +137,18 @@ def test_a_sequence_of_nights_gives_what_a_full_rebuild_gives(tmp_path, corpus):
     nights.run(fiscal_year=min(years.values()))  # an ad-hoc re-run of one fiscal year
 
 
-def test_an_unchanged_file_is_not_read_and_verify_reads_every_file(tmp_path, corpus, monkeypatch):
-    a, _, _ = corpus
+def _built(tmp_path: Path, corpus_dir: Path) -> tuple[Path, Path, Settings]:
+    """A raw dir copied from the corpus and its warehouse, built once: (raw, warehouse, settings)."""
     raw, warehouse = tmp_path / "raw", tmp_path / "wh"
-    shutil.copytree(a, raw)
+    shutil.copytree(corpus_dir, raw)
     settings = Settings.from_env(raw_dir=raw, warehouse_dir=warehouse, reference_dir=REFERENCE, workers=1)
     run_once(settings)
+    return raw, warehouse, settings
+
+
+def test_an_unchanged_file_is_not_read_and_verify_reads_every_file(tmp_path, corpus, monkeypatch):
+    a, _, _ = corpus
+    raw, warehouse, settings = _built(tmp_path, a)
     opened: list[str] = []
     real_open = Path.open
 
@@ -159,10 +165,7 @@ def test_an_unchanged_file_is_not_read_and_verify_reads_every_file(tmp_path, cor
 
 def test_a_killed_run_leaves_the_store_as_it_was(tmp_path, corpus, monkeypatch):
     a, _, _ = corpus
-    raw, warehouse = tmp_path / "raw", tmp_path / "wh"
-    shutil.copytree(a, raw)
-    settings = Settings.from_env(raw_dir=raw, warehouse_dir=warehouse, reference_dir=REFERENCE, workers=1)
-    run_once(settings)
+    raw, warehouse, settings = _built(tmp_path, a)
     store = warehouse / "_state" / STORE_DIR
     before = Manifest.read(store / "manifest.json")
     (raw / "new.txt").write_text((a / sorted(os.listdir(a))[0]).read_text(encoding="utf-8"), encoding="utf-8")
