@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from common.memory import release_freed_memory
+from common.memory import fewer_collections, release_freed_memory
 from common.records import Reference
 from common.settings import Settings
 from extract.discover import scan_files
@@ -82,12 +82,12 @@ def new_run_id() -> str:
 def run_stages(settings: Settings, run_id: str, fiscal_year: int | None = None, full_refresh: bool = False,
                step: StepRunner = call, runner: BatchRunner | None = None, verify: bool = False) -> RunSummary:
     """The stages in their order (the caller holds the warehouse lock)."""
-    ingested = step("extract-and-parse", ingest, settings, full_refresh, run_id, None, runner, verify)
-    start_engine()  # unless ingest started it: not beside parsing workers (see ingest)
-    if ingested.nothing_changed and fiscal_year is None:
-        return step("carry-over", carry_over, ingested, settings, run_id)
-    resolution, reference = step("resolve-entities", resolve, ingested, settings, run_id)
-    return step("load-warehouse", load, ingested, resolution, reference, settings, run_id, fiscal_year)
+    with fewer_collections():
+        ingested = step("extract-and-parse", ingest, settings, full_refresh, run_id, None, runner, verify)
+        if ingested.nothing_changed and fiscal_year is None:
+            return step("carry-over", carry_over, ingested, settings, run_id)
+        resolution, reference = step("resolve-entities", resolve, ingested, settings, run_id)
+        return step("load-warehouse", load, ingested, resolution, reference, settings, run_id, fiscal_year)
 
 
 def pull(settings: Settings, specs: list[SourceSpec], run_id: str) -> PullSummary:
@@ -134,8 +134,9 @@ def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = 
     names = plan.process
     batches = [(new_chunk_id(run_id, i // settings.batch_size), names[i:i + settings.batch_size])
                for i in range(0, len(names), settings.batch_size)]
-    if len(names) < PARALLEL_FROM:  # parsed in this process: the report's chart engine (~0.4 s, ~60 MB) starts
-        start_engine()  # now, on a thread; beside parsing workers it would add to their peak (run_stages)
+    if len(names) < PARALLEL_FROM:  # parsed in this process: the report's chart engine (a child process, ~0.4 s,
+        start_engine()  # ~90 MB) starts now; after parsing workers, the report starts it (beside the assembly's
+        # peak it would add to the run's)
     evidence = None if plan.retired else store.total_evidence()
     ingested = Ingested(store, plan, [], Evidence(), seen=len(listed), previous=_built_from(store, settings))
     if evidence is None:

@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from common.memory import collect_less
 from common.records import ParsedDump, Reference
 from common.settings import MatchSettings
 from extract.discover import RawFile, SymlinkError, decode_dump, read_raw
@@ -155,7 +156,21 @@ BatchRunner = Callable[[Iterable[Batch], int, WorkerConfig], Iterator[BatchResul
 
 def _init_pool_worker(config: WorkerConfig, parent_pid: int) -> None:
     _die_with_parent(parent_pid)
+    sys.meta_path.insert(0, _NoPandas)
+    collect_less()
     _state(config)
+
+
+class _NoPandas:
+    """pyarrow imports pandas the first time it converts Python objects (pa.table, pa.array), only to ask
+    whether they are pandas objects; a parsing worker never holds one. Refused in the pool's workers (not in
+    a Dask worker, which needs pandas): measured -30 MB per worker (170 -> 140 MB) and 0.25 s per start."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not imported in a parsing worker (flows/workers.py)")
+        return None
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -178,6 +178,7 @@ class _Build:
         self.con, self.version, self.sources, self.run = con, version, sources, run
         self.full = sources.delta.full or sources.previous is None
         self.previous = sources.previous
+        self.chunks_of: dict[str, list[str]] = {}  # _chunks_of's answers (its tables do not change once made)
 
     def changes(self) -> None:
         """Which files' rows leave and enter the per-document tables, and which fiscal years they touch."""
@@ -285,9 +286,12 @@ class _Build:
                 + ("" if which == "winners" else f" AND s.source_file IN (SELECT source_file FROM {which})"))
 
     def _chunks_of(self, which: str) -> list[str]:
-        rows = execute(self.con, f"chunks of {which}", f"SELECT DISTINCT chunk_id FROM stg_doc WHERE source_file IN "
-                                                       f"(SELECT source_file FROM {which})").fetchall()
-        return sorted(c for (c,) in rows)
+        """The chunks holding `which` files (asked for each yearly table and year: answered once per build)."""
+        if which not in self.chunks_of:
+            rows = execute(self.con, f"chunks of {which}", f"SELECT DISTINCT chunk_id FROM stg_doc WHERE source_file "
+                                                           f"IN (SELECT source_file FROM {which})").fetchall()
+            self.chunks_of[which] = sorted(c for (c,) in rows)
+        return self.chunks_of[which]
 
     def _rewrite_year(self, name: str, year: int, previous: list[Path]) -> None:
         if self.full or not previous:

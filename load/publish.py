@@ -228,12 +228,14 @@ def run_checks(version: Path, names: Sequence[str]) -> list[CheckFailure]:
     """Every test of sql/models.toml on the new version returns its offending rows; zero rows is a pass."""
     con = connect(Path(":memory:"), memory_limit=RUN_MEMORY_LIMIT)
     try:
+        execute(con, "footer cache", "SET parquet_metadata_cache = true")  # most tables have several tests
         _views(con, version, names)
         failures: list[CheckFailure] = []
         for test in load_project().tests:
             rows = execute(con, f"test {test.check_name} {test.table}".strip(),
                            f"SELECT project_key, source_file, detail FROM ({test.sql})").fetchall()
-            failures.extend(CheckFailure(test.check_name, key, source, detail, test.severity)
+            severity = test.severity
+            failures.extend(CheckFailure(test.check_name, key, source, detail, severity)
                             for key, source, detail in rows)
         return failures
     finally:

@@ -81,8 +81,8 @@ RUNS = ("full", "nightly_unchanged", "nightly_20_new", "fiscal_year_rerun")
 
 
 class _TreeSampler(threading.Thread):
-    """Every 20 ms, the RSS of this process's children (the parsing workers): the largest one seen, and the
-    largest sum of this process and its children."""
+    """Every 20 ms, the RSS of this process's children (parsing workers, the chart engine): the largest one
+    seen, and the largest sum of this process and its children."""
 
     def __init__(self) -> None:
         super().__init__(name="rss sampler", daemon=True)
@@ -180,7 +180,7 @@ def report(runs: list[dict]) -> str:
     lines.append("seconds: the pipeline's own, each run in a fresh process without Prefect; marginal: docs/s of the "
                  "full build between this size and the one before; Prefect: what `schoolnet run` adds to a nightly "
                  "run (its temporary server, the flow and task bookkeeping); RSS: the peak of the largest process "
-                 "(the run, or a parsing worker); +workers: the peak of their sum")
+                 "(the run, a parsing worker, or the report's chart engine); +workers: the peak of their sum")
     for r in runs:
         if "truth_table" in r:
             lines += ["", f"truth diff at {r['docs']} documents", r["truth_table"]]
@@ -232,8 +232,11 @@ def plot_results(runs: list[dict], path: Path) -> Path | None:
         speed.plot(docs, [r[key]["seconds"] for r in runs], marker="o", label=label)
     speed.set(title="pipeline time", xlabel="documents", ylabel="seconds", xscale="log", yscale="log")
     speed.legend()
-    memory.plot(docs, [r["peak_rss_mb"] for r in runs], marker="o")
+    memory.plot(docs, [r["peak_rss_mb"] for r in runs], marker="o", label="largest process")
+    memory.plot(docs, [r.get("peak_rss_tree_mb", r["peak_rss_mb"]) for r in runs], marker="o",
+                label="run, workers and chart engine together")
     memory.set(title="peak RSS", xlabel="documents", ylabel="MB", xscale="log")
+    memory.legend()
     memory.set_ylim(bottom=0)
     fig.suptitle(f"schoolnet make bench ({os.cpu_count()} cores, Python {platform.python_version()})")
     fig.tight_layout()

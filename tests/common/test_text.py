@@ -48,3 +48,10 @@ def test_the_document_form_keeps_lines_and_tabs_and_fixes_the_same_characters():
 def test_the_document_form_is_idempotent(text):
     once = normalize_thai(text, keep_lines=True)
     assert normalize_thai(once, keep_lines=True) == once
+
+
+@given(st.text(alphabet=st.sampled_from(list("กขคนมอยรวาำะัํเแโใไๅ่้๊๋์ิีึืฺุู็ํ๎ ๑๒3ab\t\u200b\u00a0")), max_size=30))
+def test_texts_without_a_mark_to_fix_skip_pythainlp_with_the_same_result(text):
+    from common.text import _SPACES, _fix_characters, _thai_marks_fixed
+
+    assert normalize_thai(text) == _thai_marks_fixed(_SPACES.sub(" ", _fix_characters(text)).strip())

@@ -112,7 +112,8 @@ def test_bench_plot(tmp_path):
     pytest.importorskip("matplotlib")  # installed by `make bench` (the bench extra), not by `make test`
     from synth.bench import plot_results
 
-    runs = [{"docs": d, "docs_per_s": s, "peak_rss_mb": m, "stage_seconds": {"rss_after_extract_parse_mb": m / 2}}
-            for d, s, m in ((1000, 250.0, 220.0), (5000, 400.0, 260.0), (20000, 480.0, 275.0))]
+    kinds = ("full", "nightly_unchanged", "nightly_20_new", "fiscal_year_rerun")
+    runs = [{"docs": d, **{k: {"seconds": s / (i + 1)} for i, k in enumerate(kinds)}, "peak_rss_mb": m,
+             "peak_rss_tree_mb": m * 1.2} for d, s, m in ((1000, 3.0, 220.0), (5000, 7.0, 260.0), (20000, 21.0, 275.0))]
     path = plot_results(runs, tmp_path / "bench.png")
     assert path is not None and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
