@@ -28,7 +28,6 @@ CHECKS: tuple[Check, ...] = (
           "its neighbours is stored"),
     Check("unknown_status", WARNING, "a status phrase that fits no plan or target status"),
     Check("report_numbers_missing", WARNING, "no rendering holds some report numbers of the series"),
-    Check("running_total_decreased", WARNING, "a running total below the one before it (kept as printed)"),
     Check("budget_missing", WARNING, "a proposal with no budget amount"),
     Check("plan_weights_not_100", WARNING, "the step weights of a web page's plan do not add up to 100 %"),
     Check("printed_spent_mismatch", WARNING, "the printed 'spent' differs from the last running total (the "
@@ -38,6 +37,8 @@ CHECKS: tuple[Check, ...] = (
     Check("district_resolved_fuzzily", WARNING, "the district mentions spell no district exactly; all of them "
           "together point to one"),
     Check("district_unresolved", WARNING, "the district could not be told from the mentions"),
+    Check("agency_unresolved", WARNING, "a document without a project code prints an agency that is no department "
+          "of the reference list: its project has no agency"),
     # the corpus (sql/marts/dq_issue_corpus.sql)
     Check("duplicate_project_source", WARNING, "another file reports the same project; the more complete file "
           "is loaded, this one contributes no facts"),
@@ -57,7 +58,9 @@ CHECKS: tuple[Check, ...] = (
     Check("progress_never_decreases", WARNING, "progress below the report before (kept as printed)"),
     Check("running_total_never_decreases", ERROR, "a running total below the report before"),
     Check("report_dates_within_fiscal_year", WARNING, "a report dated outside its fiscal year"),
-    Check("spent_within_budget", WARNING, "disbursed or printed 'spent' above the budget received"),
+    Check("spent_within_budget", WARNING, "disbursed (the last running total) above the budget received"),
+    Check("disbursed_networks_match_running_total", WARNING, "the allotments of the networks a project's narratives "
+          "say disbursed do not add up to its last running total"),
 )
 BY_NAME: dict[str, Check] = {c.name: c for c in CHECKS}
 

@@ -23,7 +23,7 @@ class DumpParseError(ValueError):
 class PersonMention:
     """One rendering's spelling of a person in one role, with the evidence printed beside it."""
 
-    role: str  # 'officer', 'coordinator', 'signatory'
+    role: str  # 'officer', 'coordinator', 'signatory', 'co_officer' (a second person a web page names)
     raw: str  # as printed, title and phone included
     title_th: str | None
     name_th: str  # title and phone stripped, normalised
@@ -104,6 +104,33 @@ class ProjectHeader:
     start_date: date | None
     end_date: date | None
     unit_th: str | None
+    agency_th: str | None = None  # the agency as printed: 'สำนักงานเขตภาษีเจริญ', 'สำนักการศึกษา'
+
+
+@dataclass(frozen=True, slots=True)
+class Headline:
+    """What a web progress page prints under its title: the latest progress (with the date of the dated
+    report that states it, when the page has one) and the evaluation coordinator's quarter score."""
+
+    progress_pct: Decimal | None = None
+    as_of: date | None = None
+    evaluation_quarter: int | None = None
+    evaluation_score: Decimal | None = None
+
+
+NETWORK_EVENTS = ("allocated", "activity_done", "in_progress", "disbursed", "not_disbursed")
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkEvent:
+    """What one report's narrative says of one network, decided across renderings."""
+
+    report_no: int
+    network_no: int
+    event: str  # one of NETWORK_EVENTS
+    amount_thb: Decimal | None
+    reason_th: str | None
+    sentence_th: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +149,8 @@ class ParsedDump:
     votes: tuple[Vote, ...] = ()
     findings: tuple[Finding, ...] = ()
     steps: tuple[PlanStep, ...] = field(default_factory=tuple)
+    headline: Headline | None = None  # web progress pages
+    network_events: tuple[NetworkEvent, ...] = ()
 
 
 # -- pulling raw dumps from where they are published (extract/pull.py -> pull_ledger) --------------------
@@ -161,10 +190,22 @@ class RegistrySchool:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """A BMA agency of the reference list: a district office (50XX0000) or a department."""
+
+    agency_code: str  # 8 digits
+    name_th: str
+    level: str  # 'district_office' or 'department'
+    district_id: str | None  # district offices only
+    printed_names: tuple[str, ...] = ()  # names it prints today besides the list's (agency_names.csv)
+
+
+@dataclass(frozen=True)
 class Reference:
     districts: tuple[District, ...]
     schools: tuple[RegistrySchool, ...]
     reference_dir: str
+    agencies: tuple[Agency, ...] = ()
 
 
 OVERRIDE_ACTIONS = ("pin", "forbid", "rename")

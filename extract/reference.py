@@ -1,11 +1,12 @@
-"""Verified reference data (districts, schools) read from CSV into typed rows."""
+"""Verified reference data (districts, schools, BMA agencies) read from CSV into typed rows."""
 
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
-from common.records import OVERRIDE_ACTIONS, District, Override, Overrides, Reference, RegistrySchool
+from common.records import OVERRIDE_ACTIONS, Agency, District, Override, Overrides, Reference, RegistrySchool
 from common.text import normalize_thai
 
 
@@ -16,7 +17,8 @@ class ReferenceError(FileNotFoundError):
 def load_reference(reference_dir: Path) -> Reference:
     districts_csv = reference_dir / "bangkok_districts.csv"
     schools_csv = reference_dir / "bma_schools.csv"
-    for path in (districts_csv, schools_csv):
+    agencies_csv = reference_dir / AGENCIES_FILE
+    for path in (districts_csv, schools_csv, agencies_csv):
         if not path.exists():
             raise ReferenceError(f"reference file {path} is missing")
     with districts_csv.open(encoding="utf-8") as fh:
@@ -35,7 +37,34 @@ def load_reference(reference_dir: Path) -> Reference:
         )
     if len(districts) != 50:
         raise ReferenceError(f"{districts_csv} holds {len(districts)} districts, expected 50")
-    return Reference(districts, schools, str(reference_dir))
+    return Reference(districts, schools, str(reference_dir),
+                     load_agencies(agencies_csv, reference_dir / AGENCY_NAMES_FILE))
+
+
+AGENCIES_FILE = "bma_agencies.csv"
+AGENCY_NAMES_FILE = "agency_names.csv"  # optional: names agencies print today that the list does not have
+DISTRICT_OFFICE = re.compile(r"50\d{2}0000")  # a district office's agency code; any other is a department's
+
+
+def load_agencies(path: Path, names_path: Path | None = None) -> tuple[Agency, ...]:
+    """bma_agencies.csv: every department and the 50 district offices, by their 8-digit code; with the names
+    agency_names.csv says they print today (a renamed department keeps its code)."""
+    with path.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    printed: dict[str, list[str]] = {}
+    if names_path is not None and names_path.exists():
+        with names_path.open(encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                printed.setdefault(row["agency_code"].strip(), []).append(normalize_thai(row["name_th"]))
+    agencies = []
+    for row in rows:
+        code = row["bma_code"].strip()
+        if not re.fullmatch(r"\d{8}", code):
+            raise ReferenceError(f"{path}: {code!r} is not an 8-digit agency code")
+        office = DISTRICT_OFFICE.fullmatch(code) is not None
+        agencies.append(Agency(code, normalize_thai(row["name_th"]), "district_office" if office else "department",
+                               code[:4] if office else None, tuple(printed.get(code, ()))))
+    return tuple(sorted(agencies, key=lambda a: a.agency_code))
 
 
 def load_overrides(reference_dir: Path) -> Overrides:

@@ -183,7 +183,7 @@ def load(ingested: Ingested, resolution: Resolution, reference: Reference, setti
     """Build every table from the store (carrying over from the current version what did not change),
     publish, make the store the one the new version was built from, and summarise."""
     tables = dimension_tables(resolution, reference)
-    lookups = lookup_tables(resolution)
+    lookups = lookup_tables(resolution, reference)
     run = RunInfo(run_id, datetime.now(UTC), ingested.seen, fiscal_year)
     new_files = _files_of(ingested.store, ingested.new_chunks)
     sources = _sources(ingested, new_files)

@@ -27,7 +27,7 @@ from extract.discover import RawFile, SymlinkError, decode_dump, read_raw
 from extract.reference import load_overrides, load_reference
 from load.staging import new_rows, stage_document, write_chunk
 from load.tables import arrow_tables
-from transform.districts import resolve_district
+from transform.agencies import place
 from transform.entities import Evidence, person_pins
 from transform.parse import parse_or_quarantine
 from transform.people import TitleBook, title_book
@@ -111,9 +111,9 @@ def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResu
     for source_file, stored_sha in names:
         found = _read_and_parse(source_file, state)
         if found.dump is not None:
-            district, aliases, findings = resolve_district(found.dump, state.reference, state.config.match)
-            people = evidence.add_document(found.dump, district.district_id if district else None, state.pins)
-            stage_document(rows, found.dump, district, aliases, findings, people)
+            placement = place(found.dump, state.reference, state.config.match)
+            people = evidence.add_document(found.dump, placement.district_id, state.pins, placement.home)
+            stage_document(rows, found.dump, placement, people)
         raw = found.raw
         sha = raw.content_sha256 if raw else ""
         run_status = found.status if found.status == "quarantined" or sha != stored_sha else "unchanged"

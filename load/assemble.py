@@ -26,14 +26,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal
+from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal, write_parquet
 from load.models import Model, load_project
 from load.tables import DOCUMENT_YEAR, FACT_TABLES, LOOKUP_SCHEMAS, SCHEMAS, STAGED_TABLES, WORK_SCHEMAS
 
 if TYPE_CHECKING:  # load.store reads load.state, which reads load.publish, which reads this module
     from load.store import Store
 
-ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no"}
+ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no",
+            "fact_network_event": "project_key, report_no, network_no"}
 ADDITIONS_BEFORE_REWRITE = 24  # a partition made of this many additions is rewritten as one base
 PER_DOCUMENT_INPUTS = ("stg_doc_dq", "stg_doc_alias", "stg_person_mention", "stg_school_mention")
 # what a mention is matched to its rule by (sql/marts/entity_alias.sql, sql/staging/school_mention_resolved.sql)
@@ -107,8 +108,8 @@ def assemble(version: Path, sources: Sources, lookups: dict[str, pa.Table], run:
             build.yearly(name)
         for model in project.marts:
             build.mart(model)
-        for name in {m.table for m in project.marts}:
-            _check_schema(name, version / name)
+        for name in {m.table for m in project.marts if m.build != "published"}:
+            check_schema(name, version / name)
         docs = f"docs-{run.run_id}.parquet"
         execute(con, "documents kept", "COPY (SELECT * EXCLUDE (source_rank, winner_file), source_rank = 1 AND "
                                        "fiscal_year IS NOT NULL AS winner FROM project_source) TO "
@@ -309,12 +310,16 @@ class _Build:
         """The rows as target. No rows leave no file for an addition (a partition may be all carried over) or
         a fiscal year (a year without facts has no partition, as in a full build)."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        written = execute(self.con, f"write {name} {part}",
-                          f"COPY ({select}) TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)")
-        if written.fetchall()[0][0] == 0 and ("-add-" in target.name or isinstance(part, int)):
+        table = self._table_of(target)
+        written = write_parquet(self.con, f"write {name} {part}", select, target, SCHEMAS[table])
+        if written == 0 and ("-add-" in target.name or isinstance(part, int)):
             target.unlink()
-            if target.parent != self.version / name and not any(target.parent.iterdir()):
+            if target.parent != self.version / table and not any(target.parent.iterdir()):
                 target.parent.rmdir()
+
+    def _table_of(self, target: Path) -> str:
+        """The published table a file of this version belongs to (its folder under the version)."""
+        return target.relative_to(self.version).parts[0]
 
     def _carry(self, previous: list[Path], name: str) -> None:
         for path in previous:
@@ -325,6 +330,8 @@ class _Build:
     # -- the marts ---------------------------------------------------------------------------------------
 
     def mart(self, model: Model) -> None:
+        if model.build == "published":
+            return  # load.publish builds it from this version's tables, once they are all written
         if model.build == "whole":
             self._write(model.select(), self.version / model.table / f"{model.name}.parquet", model.name, "all")
         elif model.build == "run":
@@ -377,8 +384,7 @@ def write_run_marts(version: Path, run: RunInfo, run_files: pa.Table) -> None:
             if model.build == "run":
                 target = _run_target(version, model, run)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                execute(con, f"write {model.name}", f"COPY ({model.select()}) TO {literal(str(target))} "
-                                                    "(FORMAT parquet, COMPRESSION zstd)")
+                write_parquet(con, f"write {model.name}", model.select(), target, SCHEMAS[model.table])
     finally:
         con.close()
 
@@ -416,7 +422,7 @@ def _write_empty(path: Path, schema: pa.Schema) -> None:
     pq.write_table(schema.empty_table(), path, compression="zstd")
 
 
-def _check_schema(name: str, folder: Path) -> None:
+def check_schema(name: str, folder: Path) -> None:
     """A mart must have exactly the contract's columns and types."""
     want = [(f.name, f.type) for f in SCHEMAS[name]]
     for path in folder.glob("*.parquet"):

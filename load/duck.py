@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from common.settings import SQL_DIR
 
@@ -39,6 +41,27 @@ def execute(con: duckdb.DuckDBPyConnection, name: str, sql: str, params: list | 
         return con.execute(sql, params or [])
     except duckdb.Error as exc:
         raise WarehouseSQLError(name, sql, exc) from exc
+
+
+def write_parquet(con: duckdb.DuckDBPyConnection, name: str, sql: str, target: Path, schema: pa.Schema) -> int:
+    """The query's rows as one Parquet file of exactly `schema` (every column nullable, the declared types):
+    DuckDB's own COPY marks a column NOT NULL wherever it can prove it, so files of one table written by
+    different queries (a full build, an incremental run) would disagree, and pyarrow and pandas refuse to read
+    such a folder whole. Streamed in record batches; returns the rows written."""
+    try:
+        relation = con.sql(sql)
+        # a relation streams its batches (DuckDB 2.0 names it to_arrow_reader; 1.x fetch_arrow_reader)
+        reader = relation.to_arrow_reader(1 << 17) if hasattr(relation, "to_arrow_reader") else \
+            relation.fetch_arrow_reader(1 << 17)
+    except duckdb.Error as exc:
+        raise WarehouseSQLError(name, sql, exc) from exc
+    rows = 0
+    with pq.ParquetWriter(target, schema, compression="zstd") as writer:
+        for batch in reader:
+            if batch.num_rows:
+                writer.write_batch(batch.select(schema.names).cast(schema))
+                rows += batch.num_rows
+    return rows
 
 
 # what a run lets one DuckDB connection hold (its buffers; beyond, it spills or fails): a run's own memory

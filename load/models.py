@@ -21,7 +21,7 @@ class ModelsError(ValueError):
     """sql/models.toml names something that does not exist, or is malformed."""
 
 
-BUILDS = ("whole", "per_document", "run")
+BUILDS = ("whole", "per_document", "run", "published")
 
 
 @dataclass(frozen=True)

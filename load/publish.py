@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 
 from common.memory import release_freed_memory
 from common.settings import SQL_DIR
-from load.assemble import RunInfo, Sources, assemble, write_run_marts
-from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal, sql_file
+from load.assemble import RunInfo, Sources, assemble, check_schema, write_run_marts
+from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal, sql_file, write_parquet
 from load.models import load_project
 from load.report import REPORT_DIR, ReportWriter
 from load.tables import SCHEMAS, STAGED_TABLES
@@ -90,6 +90,7 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, sour
     findings, docs = assemble(version, sources, lookups, run)
     _link_pull_ledger(warehouse_dir, version)
     names = sorted({*tables, *STAGED_TABLES, *(m.table for m in load_project().marts), PULL_LEDGER})
+    build_published_marts(version, names)
     release_freed_memory()  # what the assembly held
     report = _report(version, names, run).start()  # its data sections while the checks run
     failures = run_checks(version, names)
@@ -152,6 +153,21 @@ def _link_pull_ledger(warehouse_dir: Path, version: Path) -> None:
         os.link(path, folder / path.name)
     if not files:
         _write_parquet(SCHEMAS[PULL_LEDGER].empty_table(), folder / "none.parquet")
+
+
+def build_published_marts(version: Path, names: Sequence[str]) -> None:
+    """The marts computed from the version's own published tables (sql/models.toml: build = "published")."""
+    marts = [m for m in load_project().marts if m.build == "published"]
+    con = connect(Path(":memory:"), memory_limit=RUN_MEMORY_LIMIT)
+    try:
+        _views(con, version, [n for n in names if n not in {m.table for m in marts}])
+        for model in marts:
+            target = version / model.table / f"{model.name}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            write_parquet(con, f"write {model.name}", model.select(), target, SCHEMAS[model.table])
+            check_schema(model.table, target.parent)
+    finally:
+        con.close()
 
 
 def _report(version: Path, names: Sequence[str], run: RunInfo) -> ReportWriter:

@@ -13,10 +13,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from common.records import District, Finding, ParsedDump
+from common.records import Headline, ParsedDump
 from common.text import normalize_thai
 from load.tables import DOCUMENT_YEAR, STAGED_TABLES, WORK_SCHEMAS, Columns
-from transform.identity import Alias, stable_id
+from transform.agencies import Placement
+from transform.identity import stable_id
+from transform.network_events import decided_of
 from transform.persons import PersonNode
 
 STAGED = (*STAGED_TABLES, *WORK_SCHEMAS)
@@ -64,26 +66,29 @@ def project_key_of(dump: ParsedDump, district_id: str | None) -> str:
     return f"{fy}-{district_id or 'XXXX'}-" + stable_id("P", normalize_thai(dump.header.name_th or ""))[2:10]
 
 
-def stage_document(rows: dict[str, Columns], dump: ParsedDump, district: District | None,
-                   district_aliases: list[Alias], district_findings: list[Finding],
+def stage_document(rows: dict[str, Columns], dump: ParsedDump, placement: Placement,
                    people: list[tuple[PersonNode, str]]) -> None:
     """Every staged row of one parsed document (people: its nodes with their signature keys)."""
-    district_id = district.district_id if district else None
+    district_id = placement.district_id
     key = project_key_of(dump, district_id)
     stage_facts(rows, dump, key)
     h = dump.header
     role_keys = {node.role_key: sig for node, sig in people}
     filled = sum(v is not None for r in dump.reports for v in (r.date, r.progress_pct, r.cumulative_thb))
+    headline = dump.headline or Headline()
     rows["stg_doc"].add(
         source_file=dump.source_file, project_key=key, project_code=h.project_code, fiscal_year=h.fiscal_year,
-        name_th=h.name_th, district_id=district_id, budget_thb=h.budget_thb, reported_spent_thb=h.reported_spent_thb,
+        name_th=h.name_th, agency_code=placement.agency_code, agency_th=h.agency_th, district_id=district_id,
+        budget_thb=h.budget_thb, reported_spent_thb=h.reported_spent_thb,
         start_date=h.start_date, end_date=h.end_date, source_layout=dump.layout, unit_th=h.unit_th,
         officer_key=role_keys.get("officer"), coordinator_key=role_keys.get("coordinator"),
-        networks=list(dump.networks), n_reports=len(dump.reports), n_filled=filled, renderings=dump.renderings)
-    for finding in (*district_findings, *dump.findings):
+        networks=list(dump.networks), n_reports=len(dump.reports), n_filled=filled, renderings=dump.renderings,
+        headline_progress_pct=headline.progress_pct, headline_as_of=headline.as_of,
+        evaluation_quarter=headline.evaluation_quarter, evaluation_score=headline.evaluation_score)
+    for finding in (*placement.findings, *dump.findings):
         rows["stg_doc_dq"].add(source_file=dump.source_file, check_name=finding.check_name,
                                severity=finding.severity, detail=finding.detail)
-    for alias in district_aliases:
+    for alias in placement.aliases:
         rows["stg_doc_alias"].add(entity_type=alias.entity_type, raw_text=alias.raw_text,
                                   canonical_id=alias.canonical_id, canonical_name=alias.canonical_name,
                                   score=alias.score, method=alias.method, source_file=alias.source_file)
@@ -117,6 +122,14 @@ def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
         for name, value in (("date", r.date), ("progress_pct", r.progress_pct), ("cumulative_thb", r.cumulative_thb),
                             ("plan_status", r.plan_status), ("target_status", r.target_status)):
             decided[(r.report_no, name)] = value
+    decided.update(decided_of(dump.network_events))
+    if fy is not None:
+        dates = {r.report_no: r.date for r in dump.reports}
+        for e in dump.network_events:
+            rows["fact_network_event"].add(
+                project_key=key, fiscal_year=fy, report_no=e.report_no, report_date=dates.get(e.report_no),
+                network_no=e.network_no, event=e.event, amount_thb=e.amount_thb, reason_th=e.reason_th,
+                sentence_th=e.sentence_th, source_file=source, document_fiscal_year=fy)
     votes = rows["audit_value_vote"].data
     for v in dump.votes:
         if v.field != "note":

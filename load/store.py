@@ -45,7 +45,8 @@ FILE_SCHEMA = pa.schema([
     ("mtime_ns", pa.int64()), ("inode", pa.int64()), ("status", pa.string()), ("reason", pa.string()),
     ("layout", pa.string()), ("chunk_id", pa.string()),
 ])
-REFERENCE_FILES = ("bangkok_districts.csv", "bma_schools.csv", "overrides.csv")
+REFERENCE_FILES = ("bangkok_districts.csv", "bma_schools.csv", "bma_agencies.csv", "agency_names.csv",
+                   "overrides.csv")
 # the code that turns a parsed dump into a chunk's rows (the parser's own is in parser_fingerprint)
 CHUNK_CODE = tuple(Path(__file__).parents[1] / f for f in ("flows/workers.py", "load/staging.py", "load/tables.py"))
 

@@ -11,6 +11,9 @@ from transform.entities import Resolution
 
 MONEY = pa.decimal128(18, 2)
 PCT = pa.decimal128(5, 2)
+# what a web progress page prints under its title (NULL for the other layouts)
+HEADLINE_FIELDS = (pa.field("headline_progress_pct", PCT), pa.field("headline_as_of", pa.date32()),
+                   pa.field("evaluation_quarter", pa.int32()), pa.field("evaluation_score", PCT))
 
 SCHEMAS: dict[str, pa.Schema] = {
     "dim_district": pa.schema([("district_id", pa.string()), ("name_th", pa.string()), ("name_en", pa.string())]),
@@ -21,12 +24,14 @@ SCHEMAS: dict[str, pa.Schema] = {
                                   ("title_th", pa.string()), ("phone", pa.string())]),
     "dim_officer": pa.schema([("officer_id", pa.string()), ("name_th", pa.string()), ("title_th", pa.string()),
                               ("phone", pa.string()), ("position_th", pa.string())]),
+    "dim_agency": pa.schema([("agency_code", pa.string()), ("name_th", pa.string()), ("level", pa.string()),
+                             ("district_id", pa.string()), ("name_printed_th", pa.string())]),
     "dim_project": pa.schema([
         ("project_key", pa.string()), ("project_code", pa.string()), ("fiscal_year", pa.int32()),
-        ("name_th", pa.string()), ("district_id", pa.string()), ("budget_thb", MONEY),
+        ("name_th", pa.string()), ("agency_code", pa.string()), ("district_id", pa.string()), ("budget_thb", MONEY),
         ("reported_spent_thb", MONEY), ("start_date", pa.date32()), ("end_date", pa.date32()),
         ("officer_id", pa.string()), ("coordinator_id", pa.string()), ("source_layout", pa.string()),
-        ("unit_th", pa.string()), ("source_file", pa.string()),
+        ("unit_th", pa.string()), ("source_file", pa.string()), *HEADLINE_FIELDS,
     ]),
     "bridge_project_network": pa.schema([("project_key", pa.string()), ("network_no", pa.int32())]),
     "fact_monthly_progress": pa.schema([
@@ -39,6 +44,17 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("project_key", pa.string()), ("fiscal_year", pa.int32()), ("report_no", pa.int32()),
         ("report_date", pa.date32()), ("period_month", pa.date32()), ("cumulative_disbursed_thb", MONEY),
         ("disbursed_thb", MONEY), ("source_file", pa.string()),
+    ]),
+    "fact_network_event": pa.schema([
+        ("project_key", pa.string()), ("fiscal_year", pa.int32()), ("report_no", pa.int32()),
+        ("report_date", pa.date32()), ("network_no", pa.int32()), ("event", pa.string()), ("amount_thb", MONEY),
+        ("reason_th", pa.string()), ("sentence_th", pa.string()), ("source_file", pa.string()),
+    ]),
+    "mart_network_year": pa.schema([
+        ("network_no", pa.int32()), ("district_id", pa.string()), ("district_th", pa.string()),
+        ("fiscal_year", pa.int32()), ("projects", pa.int32()), ("allotted_thb", MONEY), ("disbursed", pa.string()),
+        ("said_in_project_key", pa.string()), ("said_in_report_no", pa.int32()), ("said_on", pa.date32()),
+        ("last_event", pa.string()), ("last_event_date", pa.date32()), ("reason_th", pa.string()),
     ]),
     "project_plan_step": pa.schema([
         ("project_key", pa.string()), ("step_no", pa.int32()), ("description_th", pa.string()),
@@ -80,18 +96,19 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("pulled_at", pa.timestamp("us", tz="UTC")),
     ]),
 }
-FACT_TABLES = ("fact_monthly_progress", "fact_disbursement")
+FACT_TABLES = ("fact_monthly_progress", "fact_disbursement", "fact_network_event")
 STAGED_TABLES = (*FACT_TABLES, "audit_value_vote", "project_plan_step")  # built per dump, streamed to disk
 
 # what the parsing workers stage per document besides the facts: read by sql/staging and sql/marts
 WORK_SCHEMAS: dict[str, pa.Schema] = {
     "stg_doc": pa.schema([
         ("source_file", pa.string()), ("project_key", pa.string()), ("project_code", pa.string()),
-        ("fiscal_year", pa.int32()), ("name_th", pa.string()), ("district_id", pa.string()),
+        ("fiscal_year", pa.int32()), ("name_th", pa.string()), ("agency_code", pa.string()),
+        ("agency_th", pa.string()), ("district_id", pa.string()),
         ("budget_thb", MONEY), ("reported_spent_thb", MONEY), ("start_date", pa.date32()),
         ("end_date", pa.date32()), ("source_layout", pa.string()), ("unit_th", pa.string()),
         ("officer_key", pa.string()), ("coordinator_key", pa.string()), ("networks", pa.list_(pa.int32())),
-        ("n_reports", pa.int32()), ("n_filled", pa.int32()), ("renderings", pa.int32()),
+        ("n_reports", pa.int32()), ("n_filled", pa.int32()), ("renderings", pa.int32()), *HEADLINE_FIELDS,
     ]),
     "stg_doc_dq": pa.schema([("source_file", pa.string()), ("check_name", pa.string()), ("severity", pa.string()),
                              ("detail", pa.string())]),
@@ -117,6 +134,8 @@ LOOKUP_SCHEMAS: dict[str, pa.Schema] = {
                               ("spelled", pa.string()), ("school_id", pa.string()), ("canonical_name", pa.string()),
                               ("score", pa.float64()), ("method", pa.string()), ("finding", pa.string())]),
     "network_home": pa.schema([("network_no", pa.int32()), ("district_id", pa.string())]),
+    "agency_ref": pa.schema([("agency_code", pa.string()), ("name_th", pa.string()), ("level", pa.string()),
+                             ("district_id", pa.string())]),
 }
 
 
@@ -165,9 +184,12 @@ def dimension_tables(resolution: Resolution, reference: Reference) -> dict[str, 
     return {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
 
 
-def lookup_tables(resolution: Resolution) -> dict[str, pa.Table]:
-    """The resolved identities as the marts join them: rules per signature and spelling, network homes."""
+def lookup_tables(resolution: Resolution, reference: Reference) -> dict[str, pa.Table]:
+    """The resolved identities as the marts join them: rules per signature and spelling, network homes; and the
+    reference list of agencies (dim_agency adds what the documents print)."""
     return {
+        "agency_ref": pa.Table.from_pylist([record_dict(a) for a in reference.agencies],
+                                           schema=LOOKUP_SCHEMAS["agency_ref"]),
         "person_rule": pa.Table.from_pylist([record_dict(r) for r in resolution.person_rules],
                                             schema=LOOKUP_SCHEMAS["person_rule"]),
         "school_rule": pa.Table.from_pylist([record_dict(r) for r in resolution.school_rules],

@@ -10,8 +10,11 @@ from decimal import Decimal
 
 import duckdb
 
-HEADER_FIELDS = ("project_code", "fiscal_year", "district_id", "budget_thb", "reported_spent_thb", "start_date",
-                 "end_date")
+HEADER_FIELDS = ("project_code", "fiscal_year", "agency_code", "district_id", "budget_thb", "reported_spent_thb",
+                 "start_date", "end_date")
+# what a web page prints under its title (truth "headline" -> dim_project columns)
+HEADLINE_FIELDS = {"progress_pct": "headline_progress_pct", "as_of": "headline_as_of",
+                   "evaluation_quarter": "evaluation_quarter", "evaluation_score": "evaluation_score"}
 REPORT_FIELDS = {"date": "report_date", "progress_pct": "progress_pct", "cumulative_thb": "cumulative_disbursed_thb",
                  "disbursed_thb": "disbursed_thb", "plan_status": "plan_status", "target_status": "target_status"}
 
@@ -68,8 +71,8 @@ def score_fields(con: duckdb.DuckDBPyConnection, truth: list[dict],
                  ) -> tuple[FieldScore, dict[str, float], dict[str, float]]:
     """Every header and report field the truth states, and the pairwise scores of people and schools."""
     projects = {r[0]: r for r in con.execute(
-        f"SELECT source_file, project_key, officer_id, coordinator_id, {', '.join(HEADER_FIELDS)} "
-        "FROM dim_project").fetchall()}
+        f"SELECT source_file, project_key, officer_id, coordinator_id, {', '.join(HEADER_FIELDS)}, "
+        f"{', '.join(HEADLINE_FIELDS.values())} FROM dim_project").fetchall()}
     reports: dict[tuple[str, int], dict] = {}
     for row in con.execute(
             "SELECT m.project_key, m.report_no, m.report_date, m.progress_pct, d.cumulative_disbursed_thb, "
@@ -96,12 +99,14 @@ def score_fields(con: duckdb.DuckDBPyConnection, truth: list[dict],
 
 
 def _score_document(q: FieldScore, t: dict, row: tuple | None, reports: dict[tuple[str, int], dict]) -> None:
-    header_got = dict(zip(HEADER_FIELDS, row[4:], strict=True)) if row else {}
+    header_got = dict(zip((*HEADER_FIELDS, *HEADLINE_FIELDS.values()), row[4:], strict=True)) if row else {}
     for name in HEADER_FIELDS:
         want = t["header"].get(name)
-        if want is None and name not in ("project_code",):
+        if want is None and name not in ("project_code", "district_id"):
             continue
         _score(q, t["source_file"], name, want, header_got.get(name), row is not None)
+    for name, column in HEADLINE_FIELDS.items() if "headline" in t else ():
+        _score(q, t["source_file"], column, t["headline"][name], header_got.get(column), row is not None)
     for r in t["reports"]:
         got = reports.get((row[1], r["report_no"])) if row else None
         for name, column in REPORT_FIELDS.items():

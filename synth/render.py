@@ -6,6 +6,7 @@ OCR confusions in names, schools and districts, Thai digits in proposals."""
 from __future__ import annotations
 
 import random
+import re
 from decimal import Decimal
 
 from synth.world import TruePerson, TrueProject, TrueReport
@@ -68,12 +69,12 @@ def person_line(rng: random.Random, p: TruePerson, rate: float, spelled: list[tu
     return f"{title}{name}{phone}"
 
 
-def header(rng: random.Random, pr: TrueProject, district_name: str, spent: Decimal, two_columns: bool,
+def header(rng: random.Random, pr: TrueProject, spent: Decimal, two_columns: bool,
            spelled: list[tuple[str, str]]) -> str:
     cells = [("ชื่อโครงการ/กิจกรรม", pr.name), ("รหัสโครงการ...", pr.code), ("ปีงบประมาณ พ.ศ.", str(pr.fiscal_year)),
              ("เริ่มต้นโครงการ", f"{pr.start.isoformat()} 00:00:00"), ("งบประมาณที่ได้รับ", f"{money(pr.budget)} บาท"),
              ("สิ้นสุดโครงการ", f"{pr.end.isoformat()} 00:00:00"), ("งบประมาณที่ใช้ไป", f"{money(spent)} บาท"),
-             ("หน่วยงานที่รับผิดชอบ.", f"สำนักงานเขต{district_name} / ฝ่ายการศึกษา / ฝ่ายการศึกษา"),
+             ("หน่วยงานที่รับผิดชอบ.", f"{pr.agency_name} / {pr.unit} / {pr.unit}"),
              ("ชื่อผู้รับผิดชอบ...", person_line(rng, pr.officer, 0.15, spelled)),
              ("ผู้ประสานงาน สยป", person_line(rng, pr.coordinator, 0.15, spelled))]
     lines = [f"{label} : {value}" for label, value in cells]
@@ -91,9 +92,8 @@ SENTENCE_AFTER_LISTING = 0.5
 SCHOOL_OCR_RATE = 0.15
 
 
-def narrative(rng: random.Random, pr: TrueProject, district_name: str, size: int,
-              seen_schools: list[tuple[str, str]]) -> str:
-    parts = [f"#### 1.3 หลักการและเหตุผล\n\nสำนักงานเขต{district_name} " + rng.choice(FILLER)]
+def narrative(rng: random.Random, pr: TrueProject, size: int, seen_schools: list[tuple[str, str]]) -> str:
+    parts = [f"#### 1.3 หลักการและเหตุผล\n\n{pr.agency_name} " + rng.choice(FILLER)]
     if pr.networks:
         listing, cut = _listing(rng, pr, seen_schools)
         parts.append(listing)
@@ -123,28 +123,57 @@ def _listing(rng: random.Random, pr: TrueProject, seen_schools: list[tuple[str, 
             + ", ".join(f"เครือข่ายที่ {n}" for n in pr.networks) + " ดังนี้ " + " ".join(items)), cut
 
 
-def entry_parts(rng: random.Random, r: TrueReport, missing_pct: bool) -> tuple[str, str, str, str]:
+def entry_parts(rng: random.Random, r: TrueReport, missing_pct: bool, note: str | None = None,
+                ) -> tuple[str, str, str, str]:
     when = f":: {be_date(r, rng)} : " if r.date else ":: "
     pct = f"{r.progress:.2f}" + ("" if missing_pct else " %")
     plan = STATUS_TEXT[r.plan]
     if r.plan == "on_plan_monitor" and rng.random() < 0.3:
         plan = rng.choice(GARBLED_MONITOR)
-    return (f"{when}{r.note}", f":: ความก้าวหน้าของงานฯ = {pct}",
+    return (f"{when}{r.note if note is None else note}", f":: ความก้าวหน้าของงานฯ = {pct}",
             f": งบประมาณที่เบิกใช้ (ครั้งที่ {r.report_no}) = {money(r.cumulative)} บาท",
             f": {plan} : {STATUS_TEXT[r.target]}")
 
 
-def section2(rng: random.Random, reports: tuple[TrueReport, ...], style: str) -> str:
-    """One rendering of the report list; table styles may shift labels and drop a line."""
+# what a rendering does to the narratives of network projects (dump 001: its fourth rendering cut two of them
+# after their last network's number, and spelt เครือข่าย as เครื่องข่าย throughout)
+NARRATIVE_CUT = 0.1  # per narrative that speaks of networks, in one rendering
+NETWORK_MISSPELT = 0.1  # per rendering
+_LAST_SUBJECT = re.compile(r"(?:และ)?เครือข่าย(?:โรงเรียน)?ที่ \d+ [^ ]")
+
+
+def cut_narrative(rng: random.Random, note: str) -> str:
+    """The narrative cut right after its last network's number, as a page break or a dropped cell cuts it:
+    what it said of that network is gone (an allotment, said of all networks before they are listed, is never
+    cut)."""
+    if "จัดสรร" in note or rng.random() >= NARRATIVE_CUT:
+        return note
+    last = list(_LAST_SUBJECT.finditer(note))
+    if len(last) < 2:
+        return note
+    return note[: last[-1].end() - 2]
+
+
+def section2(rng: random.Random, reports: tuple[TrueReport, ...], style: str,
+             seen_schools: list[tuple[str, str]] | None = None, first: bool = True) -> str:
+    """One rendering of the report list; table styles may shift labels and drop a line, and a rendering after
+    the first may cut a narrative or misspell its networks. The schools a narrative lists, as printed, go to
+    seen_schools."""
     shift_from = rng.randint(2, len(reports)) if style != "markdown" and rng.random() < 0.35 else None
     drop = rng.randint(1, len(reports)) if style != "markdown" and rng.random() < 0.25 else None
     break_at = rng.randint(1, len(reports)) if rng.random() < 0.5 else None
+    misspelt = not first and rng.random() < NETWORK_MISSPELT
     out = []
     for r in reports:
         if r.report_no == drop:
             continue
+        if seen_schools is not None:
+            seen_schools.extend(r.schools)
         label = r.report_no + (1 if shift_from and r.report_no >= shift_from else 0)
-        date_part, pct, amount, status = entry_parts(rng, r, rng.random() < 0.15)
+        note = r.note if first else cut_narrative(rng, r.note)
+        if misspelt and not r.schools:
+            note = note.replace("เครือข่าย", "เครื่องข่าย")
+        date_part, pct, amount, status = entry_parts(rng, r, rng.random() < 0.15, note)
         if r.report_no == break_at:  # a page break cuts the entry into fragments
             out.append(f"รายงานครั้งที่{label} {date_part}" + PAGE_HEADER + pct + PAGE_HEADER + amount
                        + PAGE_HEADER + status)
@@ -160,7 +189,7 @@ def section2(rng: random.Random, reports: tuple[TrueReport, ...], style: str) ->
     return "\n\n".join(out) if style == "markdown" else "\n".join(out)
 
 
-def progress_form(rng: random.Random, pr: TrueProject, district_name: str, seen_schools: list[tuple[str, str]],
+def progress_form(rng: random.Random, pr: TrueProject, seen_schools: list[tuple[str, str]],
                   spelled: list[tuple[str, str]]) -> tuple[str, int, Decimal]:
     """The printed form, rendered 1-4 times; returns (text, renderings, printed spent). The schools and people
     it names, as spelled, go to seen_schools and spelled."""
@@ -173,37 +202,28 @@ def progress_form(rng: random.Random, pr: TrueProject, district_name: str, seen_
         style = styles[0] if k == 0 else rng.choice(styles)
         parts.append("## \\*\\* แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ \\*\\*\n\n"
                      "### 1. ชื่อโครงการและหน่วยงานที่รับผิดชอบโครงการ\n\n#### 1.1 รหัสโครงการและชื่อโครงการ\n\n"
-                     + header(rng, pr, district_name, spent, two_columns=style == "table1", spelled=spelled)
-                     + "\n" + narrative(rng, pr, district_name, size, seen_schools)
+                     + header(rng, pr, spent, two_columns=style == "table1", spelled=spelled)
+                     + "\n" + narrative(rng, pr, size, seen_schools)
                      + "\n\n### 2. รายงานความก้าวหน้าของโครงการและการใช้จ่ายงบประมาณ\n\n"
-                     + section2(rng, pr.reports, style) + "\n")
+                     + section2(rng, pr.reports, style, seen_schools, first=k == 0) + "\n")
     return "\n\n".join(parts), renderings, spent
 
 
-def web_page(rng: random.Random, pr: TrueProject, district_name: str) -> str:
-    r = pr.reports[-1]
-    nets = f"จำนวน {len(pr.networks)} เครือข่าย ({','.join(map(str, pr.networks))})" if pr.networks else ""
-    when = (f"({r.date.isoformat()})", f"{be_date(r, rng)} : {r.note}") if r.date else ("", f"{r.note}")
-    steps = "\n".join(f"ขั้นตอน {i}\n:{rng.choice(FILLER)[:40]}\n:20%\nเริ่มต้น :{pr.start.isoformat()} 00:00:00\n"
-                      f"สิ้นสุด :{pr.end.isoformat()} 00:00:00" for i in range(1, 6))
-    return (f"ความคืบหน้าโครงการ/กิจกรรม\n\nBack Home\nFusionCharts will render here\n\n{pr.name} : {pr.code}\n\n"
-            f"สำนักงานเขต{district_name} : ({pr.fiscal_year})\n\n{int(r.progress)}\n\n"
-            f"ความคืบหน้าโครงการ ร้อยละ {int(r.progress)}\n\nฝ่ายการศึกษา\n\nหลักการและเหตุผล\n\n"
-            + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 90)))
-            + f"\n\nเป้าหมายของโครงการ\n\n3.1 ด้านปริมาณ - เครือข่ายโรงเรียนในสังกัดสำนักงานเขต{district_name} {nets}\n\n"
-            f"ผลการดำเนินงาน\n\n({r.report_no}) ความคืบหน้าโครงการฯ ร้อยละ {r.progress:.2f} {when[0]}\n\n"
-            f"{r.progress:.2f}\n\n{when[1]}\n\n** ปัญหาของโครงการ :ไม่มี\n\n------------------&&&--------------------\n\n"
-            f"แผนการดำเนินงานฯ\n\n{steps}\n")
-
-
-def proposal(rng: random.Random, pr: TrueProject, district_name: str,
+def proposal(rng: random.Random, pr: TrueProject, district_name: str | None,
              spelled: list[tuple[str, str]]) -> tuple[str, list[str]]:
-    """The proposal's text and its three spellings of the district (OCR misspells them); the officer who
-    signs it, as spelled, goes to spelled."""
+    """The proposal's text and its three spellings of the district (OCR misspells them; a department's proposal
+    names its department instead); the officer who signs it, as spelled, goes to spelled."""
     def th(text: str) -> str:
         return text.translate(THAI_DIGITS)
 
-    spellings = [ocr(rng, district_name, 0.5) for _ in range(3)]
+    if district_name is None:
+        agency = [pr.agency_name] * 3
+        spellings: list[str] = []
+        unit, head = pr.unit, f"ผู้อำนวยการ{pr.unit}"
+    else:
+        spellings = [ocr(rng, district_name, 0.5) for _ in range(3)]
+        agency = [f"สำนักงานเขต{s}" for s in spellings]
+        unit, head = "ฝ่ายการศึกษา", "หัวหน้าฝ่ายการศึกษา"
     months = ["ตุลาคม", "พฤศจิกายน", "ธันวาคม", "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
               "กรกฎาคม", "สิงหาคม", "กันยายน"]
     end_month = months[(pr.end.month - 10) % 12]
@@ -213,11 +233,10 @@ def proposal(rng: random.Random, pr: TrueProject, district_name: str,
     signed = f"{ocr(rng, officer.first, 0.1)} {officer.last}"
     spelled.append((officer.person_id, signed))
     return (f"ชื่อโครงการ                      {pr.name}  \n\n"
-            f"หน่วยงานที่รับผิดชอบ       ฝ่ายการศึกษา สำนักงานเขต{spellings[0]}  \n\n"
+            f"หน่วยงานที่รับผิดชอบ       {unit} {agency[0]}  \n\n"
             f"ปีงบประมาณ                      {th(str(pr.fiscal_year))}\n\n## ๑. หลักการและเหตุผล\n\n"
-            f"สำนักงานเขต{spellings[1]} " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 80)))
+            f"{agency[1]} " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 80)))
             + f"\n\n## ๓. เป้าหมาย\n\n{nets}\n\n๖. ระยะเวลาดำเนินการ\n\nระยะเวลาดำเนินการ ตั้งแต่เดือนตุลาคม "
             f"{th(str(pr.start.year + 543))} - เดือน{end_month} {th(str(pr.end.year + 543))}\n\n๗. งบประมาณ\n\n"
             f"เป็นค่าใช้จ่ายในการพัฒนาคุณภาพ เป็นจำนวนเงิน {th(money(pr.budget))}.- บาท\n\nลงชื่อ.....  \n\n"
-            f"({officer.title}{signed})  \n\nหัวหน้าฝ่ายการศึกษา สำนักงานเขต"
-            f"{spellings[2]}\n"), spellings
+            f"({officer.title}{signed})  \n\n{head} {agency[2]}\n"), spellings

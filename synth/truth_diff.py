@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -90,11 +91,12 @@ def _table_dict(t: TableDiff) -> dict:
 
 def truth_diff(corpus: Path, warehouse_dir: Path) -> Diff:
     world = json.loads(world_path(corpus).read_text(encoding="utf-8"))
-    truth = [json.loads(line) for line in truth_path(corpus).read_text(encoding="utf-8").splitlines()]
+    records = [json.loads(line) for line in truth_path(corpus).read_text(encoding="utf-8").splitlines()]
+    truth = [t for t in records if not t.get("quarantined")]  # a quarantined file has only its finding
     con = open_warehouse(warehouse_dir)
     try:
         tables = _dimension_diffs(con, world, truth)
-        dq = _dq_diff(con, truth)
+        dq = _dq_diff(con, records)
         fields, person, school = score_fields(con, truth)
         review_rows, ambiguous, covered = _review(con, world, truth)
     finally:
@@ -118,26 +120,48 @@ def _dimension_diffs(con: duckdb.DuckDBPyConnection, world: dict, truth: list[di
         TableDiff("dim_network", networks, _rows(con, "SELECT network_no, district_id FROM dim_network")),
         TableDiff("dim_school", expected_schools,
                   _rows(con, "SELECT name_th, district_id, network_no FROM dim_school")),
-        TableDiff("dim_coordinator", _people(people, truth, "coordinator_id"),
+        TableDiff("dim_coordinator", _people(people, truth, ("coordinator_id",)),
                   _rows(con, "SELECT name_th, phone FROM dim_coordinator")),
-        TableDiff("dim_officer", _people(people, truth, "officer_id"),
+        TableDiff("dim_officer", _people(people, truth, ("officer_id", "co_officer_ids")),
                   _rows(con, "SELECT name_th, phone FROM dim_officer")),
+        TableDiff("dim_agency", _agencies(world, truth),
+                  _rows(con, "SELECT agency_code, name_th, level, district_id, name_printed_th FROM dim_agency")),
         TableDiff("dim_project", {(t["source_file"], t["header"]["project_code"], t["header"]["fiscal_year"],
-                                   t["header"]["district_id"]) for t in truth},
-                  _rows(con, "SELECT source_file, project_code, fiscal_year, district_id FROM dim_project")),
+                                   t["header"]["agency_code"], t["header"]["district_id"]) for t in truth},
+                  _rows(con, "SELECT source_file, project_code, fiscal_year, agency_code, district_id "
+                             "FROM dim_project")),
         TableDiff("bridge_project_network", {(t["source_file"], n) for t in truth for n in t["networks"]},
                   _rows(con, "SELECT p.source_file, b.network_no FROM bridge_project_network b "
                              "JOIN dim_project p USING (project_key)")),
+        TableDiff("fact_network_event", {(t["source_file"], e["report_no"], e["network_no"], e["event"],
+                                          _money(e["amount_thb"]), e["reason_th"]) for t in truth
+                                         if t["header"]["fiscal_year"] is not None for e in t["network_events"]},
+                  _rows(con, "SELECT p.source_file, e.report_no, e.network_no, e.event, e.amount_thb::VARCHAR, "
+                             "e.reason_th FROM fact_network_event e JOIN dim_project p USING (project_key)")),
     ]
     return diffs
 
 
-def _people(people: dict, truth: list[dict], role: str) -> set[tuple]:
-    """(name, phone) of everyone in that role; the phone where a document printed one. The name is the one the
-    corpus prints most often for them, the true one on a tie: where OCR misspelt a person the same way more
-    often than it spelt them right (one document, two of three renderings), nothing tells the true name."""
-    ids = {t[role] for t in truth if t.get(role)}
-    printed_phone = {t[role] for t in truth if t.get(role) and t["layout"] == "progress_form"}
+def _money(text: str | None) -> str | None:
+    """A truth amount as DuckDB prints a DECIMAL(18,2)."""
+    return None if text is None else f"{Decimal(text):.2f}"
+
+
+def _ids(t: dict, roles: tuple[str, ...]) -> list[str]:
+    out: list[str] = []
+    for role in roles:
+        value = t.get(role)
+        out += value if isinstance(value, list) else [value] if value else []
+    return out
+
+
+def _people(people: dict, truth: list[dict], roles: tuple[str, ...]) -> set[tuple]:
+    """(name, phone) of everyone in those roles; the phone where a document printed one. The name is the one the
+    corpus prints most often for them (a first name printed alone counts only when no full name is printed),
+    the true one on a tie: where OCR misspelt a person the same way more often than it spelt them right (one
+    document, two of three renderings), nothing tells the true name."""
+    ids = {i for t in truth for i in _ids(t, roles)}
+    printed_phone = {i for t in truth for i in t.get("phones_printed", [])}
     spelled: dict[str, Counter] = {}
     for t in truth:
         for p in t.get("people_spelled", []):
@@ -145,9 +169,26 @@ def _people(people: dict, truth: list[dict], role: str) -> set[tuple]:
     expected = set()
     for i in ids:
         true_name, seen = normalize_thai(people[i]["name"]), spelled.get(i, Counter())
-        name = min(seen, key=lambda s: (-seen[s], s != true_name, len(s), s)) if seen else true_name
+        full = Counter({s: n for s, n in seen.items() if " " in s}) or seen
+        name = min(full, key=lambda s: (-full[s], s != true_name, len(s), s)) if full else true_name
         expected.add((name, people[i]["phone"] if i in printed_phone else None))
     return expected
+
+
+def _agencies(world: dict, truth: list[dict]) -> set[tuple]:
+    """Every agency of the reference list, with the name its projects print most often (the longest, then the
+    last in order, on a tie: as dim_agency breaks ties)."""
+    printed: dict[str, Counter] = {}
+    for t in truth:
+        code = t["header"]["agency_code"]
+        if code and t.get("agency_printed"):
+            printed.setdefault(code, Counter())[normalize_thai(t["agency_printed"])] += 1
+    rows = set()
+    for code, a in world["agencies"].items():
+        names = printed.get(code)
+        most = max(names, key=lambda n: (names[n], n)) if names else None
+        rows.add((code, a["name_th"], a["level"], a["district_id"], most))
+    return rows
 
 
 def _dq_diff(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> TableDiff:
@@ -166,7 +207,7 @@ def _dq_diff(con: duckdb.DuckDBPyConnection, truth: list[dict]) -> TableDiff:
 def _review(con: duckdb.DuckDBPyConnection, world: dict, truth: list[dict]) -> tuple[int, int, int]:
     """(review rows, truly ambiguous pairs + unregistered schools printed, of them the review lists)."""
     people = world["people"]
-    seen = {t[role] for t in truth for role in ("officer_id", "coordinator_id") if t.get(role)}
+    seen = {i for t in truth for i in _ids(t, ("officer_id", "co_officer_ids", "coordinator_id"))}
     by_family: dict[str, list[str]] = {}
     for pid in sorted(seen):
         by_family.setdefault(people[pid]["family"], []).append(normalize_thai(people[pid]["name"]))

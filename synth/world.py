@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz
 
 from common.records import Reference
+
+if TYPE_CHECKING:
+    from synth.stories import Story
 
 FIRST_NAMES = ["สมชาย", "สมศรี", "วรวิทย์", "ณัฐพิมล", "ทิพวรรณ", "ประเสริฐ", "กิตติพงษ์", "สุภาพร", "อรุณี", "ชัยวัฒน์",
                "พรทิพย์", "ธนากร", "ศิริพร", "วิไลวรรณ", "สุรเชษฐ์", "จันทร์เพ็ญ", "นพดล", "ปิยะนุช", "อนุชา", "รัตนา",
@@ -29,6 +33,8 @@ SCHOOL_WORDS = ["ทองพูน", "ศรีนิมิต", "บัวง�
                 "บางเตย", "ลำพะยอม", "สวนส้ม", "นาคบำรุง", "โพธิ์ทอง", "แสงอรุณ", "ชลประทาน", "ปากน้ำเหนือ",
                 "เกาะกลาง", "ท่าข้าม", "พรหมรังสี", "มหาวนาราม", "ทุ่งมะขาม", "ดอนกลาง", "คลองขวาง", "หลวงพ่อใหญ่",
                 "ศาลาแดง", "บึงบัว", "นิลวงศ์", "อินทราวาส", "ประทุมทอง", "สระแก้ว"]
+DEPARTMENT_PROJECTS = ["โครงการพัฒนาคุณภาพการศึกษาโรงเรียนสังกัดกรุงเทพมหานคร", "โครงการส่งเสริมสุขภาพนักเรียน",
+                       "โครงการพัฒนาศักยภาพบุคลากรทางการศึกษา", "โครงการจัดระเบียบพื้นที่สาธารณะ"]
 PROJECT_NAMES = ["โครงการพัฒนาคุณภาพเครือข่ายโรงเรียน", "โครงการพัฒนาคุณภาพการดำเนินงานศูนย์วิชาการเขต",
                  "โครงการส่งเสริมการอ่านของนักเรียน", "โครงการพัฒนาครูด้านการจัดการเรียนรู้", "โครงการนิทรรศการวิชาการเครือข่าย"]
 NOTES = ["อยู่ระหว่างขั้นตอนขออนุมัติโครงการ", "จัดสรรงบประมาณให้เครือข่ายโรงเรียนแล้ว",
@@ -44,6 +50,18 @@ NETWORKS = 80
 UNREGISTERED_LEAD_RATE = 0.04
 COORDINATORS, DISTRICTS_PER_COORDINATOR = 40, 3
 YEARS = tuple(range(2560, 2570))
+# the departments whose projects the crawled pages of the tracking system show (issue 20: 08000000, 09000000,
+# 15000000, 18000000, 22000000, 23000000); 18000000 prints the name it has today, not the list's
+DEPARTMENTS = ("08000000", "09000000", "15000000", "18000000", "22000000", "23000000")
+RENAMED = {"18000000": "สำนักการวางผังและพัฒนาเมือง"}
+DEPARTMENT_UNITS = {"08000000": ["กองสุขาภิบาลอาหาร", "กลุ่มงานส่งเสริมสุขภาพ", "กองควบคุมโรค"],
+                    "09000000": ["กองนโยบายและแผนงานการศึกษา", "กลุ่มงานพัฒนาคุณภาพการศึกษา", "กองการศึกษาพิเศษ"],
+                    "15000000": ["กองนโยบายและแผนงาน", "กลุ่มงานจัดระเบียบ"],
+                    "18000000": ["กองวางผังเมือง", "กลุ่มงานแผนพัฒนาเมือง"],
+                    "22000000": ["กองจัดการสิ่งแวดล้อม", "กลุ่มงานคุณภาพอากาศ"],
+                    "23000000": ["กองการท่องเที่ยว", "กลุ่มงานกีฬาและนันทนาการ"]}
+# an officer's phone: an extension, a full number, none, or an extension that reads like a BE year ('2548')
+PHONE_SHAPES = ("extension", "extension", "full", "none", "year_like")
 
 
 @dataclass(frozen=True)
@@ -55,10 +73,19 @@ class TruePerson:
     last: str
     phone: str | None
     district_id: str | None
+    agency_code: str | None = None  # a department's officer: the department
 
     @property
     def name(self) -> str:
         return f"{self.first} {self.last}"
+
+
+@dataclass(frozen=True)
+class TrueDepartment:
+    agency_code: str
+    name: str  # as its pages print it (the reference list may have an older name)
+    units: tuple[str, ...]
+    officers: tuple[TruePerson, ...]
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,18 @@ class TrueReport:
     plan: str
     target: str
     note: str
+    schools: tuple[tuple[str, str], ...] = ()  # (as printed, school id): the lead schools its narrative lists
+
+
+@dataclass(frozen=True)
+class TrueEvent:
+    """What a report's narrative says of one network (fact_network_event)."""
+
+    report_no: int
+    network_no: int
+    event: str
+    amount: Decimal | None = None
+    reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +132,7 @@ class TrueProject:
     code: str | None
     fiscal_year: int
     name: str
-    district_id: str
+    district_id: str | None  # None for a department's project
     budget: Decimal
     start: date
     end: date
@@ -102,6 +141,15 @@ class TrueProject:
     networks: tuple[int, ...]
     leads: tuple[TrueSchool, ...]  # the lead school of each of its networks
     reports: tuple[TrueReport, ...]
+    agency_code: str = ""
+    agency_name: str = ""  # as printed: 'สำนักงานเขตภาษีเจริญ', 'สำนักการศึกษา'
+    unit: str = "ฝ่ายการศึกษา"
+    events: tuple[TrueEvent, ...] = ()
+    allotments: tuple[Decimal, ...] = ()  # each network's share, in the order of networks
+
+    @property
+    def department(self) -> bool:
+        return self.district_id is None
 
 
 @dataclass
@@ -111,6 +159,7 @@ class World:
     officers: dict[str, list[TruePerson]]  # district -> its officers
     coordinators: dict[str, list[TruePerson]]  # district -> the coordinators who follow it
     used_codes: set[str] = field(default_factory=set)
+    departments: dict[str, TrueDepartment] = field(default_factory=dict)
 
     def networks_of(self, district_id: str) -> list[int]:
         return sorted(n for n, net in self.networks.items() if net.district_id == district_id)
@@ -120,9 +169,8 @@ def build_world(rng: random.Random, reference: Reference) -> World:
     districts = {d.district_id: d.name_th for d in reference.districts}
     networks = _networks(rng, reference)
     people = _People(rng)
-    officers = {d: [people.person("officer", d, rng.choice([f"{rng.randint(6000, 7999)}",
-                                                             f"02{rng.randint(1000000, 9999999)}", None]))
-                    for _ in range(rng.randint(2, 3))] for d in sorted(districts)}
+    officers = {d: [people.person("officer", d, _phone(rng)) for _ in range(rng.randint(2, 3))]
+                for d in sorted(districts)}
     central = [people.person("coordinator", None, f"15{i:02d}") for i in range(COORDINATORS)]
     # namesakes: different people whose names differ by one character, with their own phones
     central += [TruePerson(f"C9{i:03d}", "coordinator", central[i].title, central[i].first,
@@ -134,7 +182,23 @@ def build_world(rng: random.Random, reference: Reference) -> World:
             coordinators[d].append(person)
     for followers in coordinators.values():  # every district is followed by someone
         followers.extend([] if followers else [rng.choice(central)])
-    return World(districts, networks, officers, coordinators)
+    names = {a.agency_code: a.name_th for a in reference.agencies}
+    departments = {code: TrueDepartment(code, RENAMED.get(code, names[code]), tuple(DEPARTMENT_UNITS[code]),
+                                        tuple(people.person("officer", None, _phone(rng), code)
+                                              for _ in range(rng.randint(2, 3))))
+                   for code in DEPARTMENTS}
+    for code in DEPARTMENTS:
+        coordinators[code] = rng.sample(central, 2)
+    return World(districts, networks, officers, coordinators, departments=departments)
+
+
+def _phone(rng: random.Random) -> str | None:
+    shape = rng.choice(PHONE_SHAPES)
+    if shape == "extension":
+        return f"{rng.randint(6000, 7999)}"
+    if shape == "full":
+        return f"02{rng.randint(1000000, 9999999)}"
+    return f"{rng.randint(2500, 2569)}" if shape == "year_like" else None
 
 
 def _network_counts(reference: Reference) -> dict[str, int]:
@@ -190,54 +254,50 @@ class _People:
     def __init__(self, rng: random.Random):
         self.rng, self.seen = rng, set()
 
-    def person(self, family: str, district: str | None, phone: str | None) -> TruePerson:
+    def person(self, family: str, district: str | None, phone: str | None, agency: str | None = None) -> TruePerson:
         while True:
             title = self.rng.choice(["นาย", "นาง", "นางสาว"])
             first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(SURNAMES)
             if f"{first} {last}" not in self.seen:
                 self.seen.add(f"{first} {last}")
                 prefix = "C" if family == "coordinator" else "O"
-                return TruePerson(f"{prefix}{len(self.seen):04d}", family, title, first, last, phone, district)
+                return TruePerson(f"{prefix}{len(self.seen):04d}", family, title, first, last, phone, district,
+                                  agency)
 
 
 def draw_project(rng: random.Random, world: World, with_code: bool, with_reports: bool,
-                 serial: int = 0) -> TrueProject:
-    district = rng.choice(sorted(world.districts))
+                 serial: int = 0, department: str | None = None, spell: object = None,
+                 ) -> tuple[TrueProject, Story | None]:
+    """A project of a district office, or of `department` (an agency code of world.departments), with its story
+    (None without reports); spell(name): the OCR spelling of a school name its narrative lists."""
+    from synth.stories import tell  # the stories are told of the world's projects: imported when one is drawn
+
     fy = rng.choice(YEARS)
-    nets = world.networks_of(district)
-    networks = tuple(sorted(rng.sample(nets, rng.randint(1, len(nets)))))
+    if department is None:
+        district: str | None = rng.choice(sorted(world.districts))
+        nets = world.networks_of(district)
+        networks = tuple(sorted(rng.sample(nets, rng.randint(1, len(nets)))))
+        agency, agency_name, unit = f"{district}0000", f"สำนักงานเขต{world.districts[district]}", "ฝ่ายการศึกษา"
+        officers, coordinators = world.officers[district], world.coordinators[district]
+    else:
+        dept = world.departments[department]
+        district, networks, agency, agency_name = None, (), department, dept.name
+        unit = rng.choice(dept.units)
+        officers, coordinators = list(dept.officers), world.coordinators[department]
     leads = tuple(world.networks[n].schools[0] for n in networks)
     budget = Decimal(90000 * max(1, len(networks))) if rng.random() < 0.7 else Decimal(rng.randint(10, 400) * 1000)
     code = None
     if with_code:
         while code is None or code in world.used_codes:
-            code = f"{district}0000-{rng.randint(1000, 9999)}"
+            code = f"{agency}-{rng.randint(1000, 9999)}"
         world.used_codes.add(code)
     start = date(fy - 544, 10, 1)
     end = date(fy - 543, 9, rng.choice([29, 30]))
-    reports = _reports(rng, start, budget) if with_reports else ()
-    name = rng.choice(PROJECT_NAMES)
+    story = tell(rng, start, budget, networks, leads, spell or (lambda name: name), department is None) \
+        if with_reports else None
+    name = rng.choice(PROJECT_NAMES if department is None else DEPARTMENT_PROJECTS)
     if not with_code:
         name = f"{name} ปีงบประมาณ {fy} ชุดที่ {serial + 1}"
-    return TrueProject(code, fy, name, district, budget, start, end, rng.choice(world.officers[district]),
-                       rng.choice(world.coordinators[district]), networks, leads, reports)
-
-
-def _reports(rng: random.Random, start: date, budget: Decimal) -> tuple[TrueReport, ...]:
-    count = rng.randint(3, 12)
-    progress = Decimal(0)
-    cumulative = Decimal(0)
-    out = []
-    pay_at = sorted(rng.sample(range(1, count + 1), k=min(count, rng.randint(1, 3))))
-    for no in range(1, count + 1):
-        progress = min(Decimal(100), progress + Decimal(rng.choice([5, 5, 10, 10, 15, 20, 25])))
-        if no == count:
-            progress = Decimal(100) if rng.random() < 0.7 else progress
-        if no in pay_at:
-            cumulative = min(budget, cumulative + (budget / len(pay_at)).quantize(Decimal(1)))
-        day = start + timedelta(days=30 * (no - 1) + rng.randint(18, 29))
-        plan = rng.choices(["on_plan", "on_plan_monitor", "off_plan"], [0.8, 0.12, 0.08])[0]
-        target = "off_target" if plan == "off_plan" and rng.random() < 0.8 else "on_target"
-        out.append(TrueReport(no, None if rng.random() < 0.03 else day, progress.quantize(Decimal("0.01")),
-                              cumulative, plan, target, rng.choice(NOTES)))
-    return tuple(out)
+    return TrueProject(code, fy, name, district, budget, start, end, rng.choice(officers), rng.choice(coordinators),
+                       networks, leads, story.reports if story else (), agency, agency_name, unit,
+                       story.events if story else (), story.allotments if story else ()), story

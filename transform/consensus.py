@@ -82,15 +82,9 @@ def build_entries(decided: dict[int, dict[str, object]], findings: list[Finding]
     dates = {no: decided[no].get("date") for no in nos}
     months = impute_period_months([(no, dates[no]) for no in nos])  # type: ignore[misc]
     cumulative = {no: decided[no].get("cumulative_thb") for no in nos}
+    # a running total that goes down is kept as printed: the published facts' check running_total_never_decreases
+    # reports it (once: no finding is recorded here for the same fault)
     increments = decumulate_disbursements([(no, cumulative[no]) for no in nos])  # type: ignore[misc]
-    previous: Decimal | None = None
-    for no in nos:
-        value = cumulative[no]
-        if isinstance(value, Decimal):
-            if previous is not None and value < previous:
-                findings.append(Finding.of("running_total_decreased",
-                                           f"report {no}: running total {value} after {previous}"))
-            previous = value
     return [
         ReportEntry(
             report_no=no,

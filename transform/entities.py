@@ -35,10 +35,11 @@ class Evidence:
     networks: set[int] = field(default_factory=set)
 
     def add_document(self, dump: ParsedDump, district_id: str | None, pins: dict[str, dict[str, str]],
-                     ) -> list[tuple[PersonNode, str]]:
-        """Fold one document in; returns its person nodes with their signature keys (for its mention rows)."""
+                     home: str | None = None) -> list[tuple[PersonNode, str]]:
+        """Fold one document in; returns its person nodes with their signature keys (for its mention rows).
+        home: what its officers belong to (their district, or a department's agency code; default the district)."""
         nodes = []
-        for node in local_nodes(dump, district_id, pins):
+        for node in local_nodes(dump, home or district_id, pins):
             group = PersonGroup.of_node(node)
             self._add_people(group)
             nodes.append((node, group.key))

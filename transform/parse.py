@@ -7,14 +7,14 @@ from common.records import DumpParseError, ParsedDump
 from transform.people import TitleBook, title_book
 from transform.progress_form import parse_progress_form
 from transform.proposal import parse_proposal
-from transform.web_progress import parse_web_progress
+from transform.web_progress import is_web_progress, parse_web_progress
 
 
 def detect_layout(text: str) -> str | None:
     """'progress_form', 'web_progress', 'proposal', or None when the text is none of them."""
     if "แบบแสดงรายงานความก้าวหน้า" in text or ("รายงานครั้งที่" in text and "ความก้าวหน้าของงาน" in text):
         return "progress_form"
-    if "ความคืบหน้าโครงการ" in text and ("FusionCharts" in text or "แผนการดำเนินงาน" in text):
+    if is_web_progress(text):
         return "web_progress"
     if "ชื่อโครงการ" in text and "หน่วยงานที่รับผิดชอบ" in text and "ปีงบประมาณ" in text:
         return "proposal"
@@ -28,7 +28,7 @@ def parse(text: str, source: str, titles: TitleBook | None = None) -> ParsedDump
     if layout == "progress_form":
         return parse_progress_form(text, source, titles)
     if layout == "web_progress":
-        return parse_web_progress(text, source)
+        return parse_web_progress(text, source, titles)
     if layout == "proposal":
         return parse_proposal(text, source, titles)
     raise DumpParseError(source, "not a progress form, web progress page or proposal")

@@ -29,7 +29,9 @@ from common.settings import MatchSettings
 from common.text import normalize_thai, tone_skeleton
 from transform.identity import Clusters, Decision, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
 
-ROLE_FAMILY = {"coordinator": "coordinator", "officer": "officer", "signatory": "officer"}
+ROLE_FAMILY = {"coordinator": "coordinator", "officer": "officer", "signatory": "officer", "co_officer": "officer"}
+# roles a document can name several people in (each a node of its own); the others are one person per document
+NUMBERED_ROLES = ("signatory", "co_officer")
 ID_PREFIX = {"coordinator": "coor", "officer": "offi"}
 _GENDER = {"นาย": "m", "นาง": "f", "นางสาว": "f", "เด็กชาย": "m", "เด็กหญิง": "f"}
 
@@ -130,6 +132,7 @@ class LinkEvidence(Enum):
     DIFFERENT_DISTRICTS = ("officers of different districts", True)
     DIFFERENT_PHONES = ("different phones", True)
     SAME_PHONE = ("same phone", False)
+    SAME_PHONE_FIRST_NAME = ("same phone, the first name alone", False)
     NAME_AND_DISTRICT = ("no phone on one side: name and district", False)
     NAME_ONLY = ("no phone on one side: name only", False)
 
@@ -164,6 +167,9 @@ def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> Link:
     score = best_name_score(a, b, settings)
     if a.phone and b.phone:
         if a.phone == b.phone:
+            if score < settings.person_same_phone_min_score and first_name_alone(a, b):
+                return Link(True, score, LinkEvidence.SAME_PHONE_FIRST_NAME,
+                            f"same phone {a.phone}; a first name printed alone is the other's first name")
             return Link(score >= settings.person_same_phone_min_score, score, LinkEvidence.SAME_PHONE,
                         f"same phone {a.phone}")
         identical = tone_skeleton(a.name) == tone_skeleton(b.name)
@@ -179,13 +185,25 @@ def compare(a: PersonNode, b: PersonNode, settings: MatchSettings) -> Link:
                 f"no phone on one side: name only ({edits} edits)")
 
 
+def first_name_alone(a: PersonNode, b: PersonNode) -> bool:
+    """One of the two is printed by first name only (a web page's contact line: 'คุณสมศรี โทร 6628') and it is the
+    other's first name (tone marks aside)."""
+    def alone(node: PersonNode) -> set[str]:
+        return {skeleton for form, skeleton in node.forms if " " not in form}
+
+    def firsts(node: PersonNode) -> set[str]:
+        return {skeleton.split(" ")[0] for form, skeleton in node.forms if " " in form}
+
+    return bool(alone(a) & firsts(b) or alone(b) & firsts(a))
+
+
 def local_nodes(dump: ParsedDump, district_id: str | None, pins: dict[str, dict[str, str]]) -> list[PersonNode]:
     groups: dict[str, list[PersonMention]] = defaultdict(list)
-    signatory_no = 0
+    numbered: Counter[str] = Counter()
     for m in dump.people:
-        if m.role == "signatory":
-            key = f"signatory:{signatory_no}"
-            signatory_no += 1
+        if m.role in NUMBERED_ROLES:
+            key = f"{m.role}:{numbered[m.role]}"
+            numbered[m.role] += 1
         else:
             key = m.role
         groups[key].append(m)
@@ -217,7 +235,8 @@ def close_pairs(nodes: Sequence[PersonNode], max_edits: int) -> set[tuple[int, i
     holders: dict[str, list[int]] = defaultdict(list)
     for i, node in enumerate(nodes):
         for form, _ in node.forms:
-            holders[form].append(i)
+            if " " in form:  # a first name printed alone is close to everyone who has it: no evidence of a pair
+                holders[form].append(i)
     forms = list(holders)
     if not forms:
         return set()
@@ -457,7 +476,9 @@ class _Published:
 
     def add_identity(self, group: list[int], tally: _Tally) -> None:
         family, fixed = tally.family, tally.fixed_ids
-        name = most_frequent(tally.spellings, self._usual_first) or tally.members[0].rep.name
+        # a first name printed alone names the person less well than any full name of theirs
+        full = Counter({s: n for s, n in tally.spellings.items() if " " in s}) or tally.spellings
+        name = most_frequent(full, self._usual_first) or tally.members[0].rep.name
         phone = most_frequent(tally.phones) or tally.members[0].rep.phone
         district = most_frequent(tally.districts)
         pid = fixed[0] if fixed else self._new_id(family, name, phone, district, tally.digest)

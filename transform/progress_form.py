@@ -14,11 +14,13 @@ from common.records import (
     ParsedDump,
     PersonMention,
     ProjectHeader,
+    ReportEntry,
     Vote,
 )
 from common.text import normalize_thai
-from transform.consensus import consensus_across_renderings, decide, printed_spent_finding
+from transform.consensus import NOTE_FIELD, consensus_across_renderings, decide, printed_spent_finding
 from transform.form_entries import entry_votes, key_entries, read_entries
+from transform.network_events import network_events
 from transform.people import TitleBook, parse_person
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
 from transform.values import PROJECT_CODE, parse_amount, parse_iso_datetime, read_or_find
@@ -99,12 +101,13 @@ def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump
     if spent := printed_spent_finding(header.reported_spent_thb, reports):
         findings.append(spent)
     full_text = "\n".join(lines)
+    networks = tuple(network_numbers(full_text))
+    events, event_votes = network_events(_placed_notes(votes, reports), networks, findings)
     return ParsedDump(
         source_file=source, layout="progress_form", renderings=len(renderings), header=header,
         district_mentions=tuple(district_mentions(header_votes.get("unit", []))),
-        people=tuple(people), reports=tuple(reports),
-        networks=tuple(network_numbers(full_text)), schools=tuple(school_mentions(full_text)),
-        votes=tuple(votes), findings=tuple(findings),
+        people=tuple(people), reports=tuple(reports), networks=networks, schools=tuple(school_mentions(full_text)),
+        votes=tuple(votes + event_votes), findings=tuple(findings), network_events=tuple(events),
     )
 
 
@@ -122,6 +125,22 @@ def _read_rendering(rendering: list[str], r: int, header_votes: dict[str, list[s
     end = next((i for i, ln in enumerate(stream) if ("ลงชื่อ" in ln or "ขอรับรองว่า" in ln) and SIGN_OFF.search(ln)),
                len(stream))
     return entry_votes(key_entries(read_entries("\n".join(stream[:end]))), r, findings)
+
+
+def _placed_notes(votes: list[Vote], reports: list[ReportEntry]) -> dict[int, list[tuple[int, str | None]]]:
+    """Each report's narratives, rendering by rendering, where the rendering placed its narrative right: a
+    narrative whose date is not the report's decided date belongs to another report in that rendering (its row
+    label or position was shifted), so it says nothing of this one."""
+    decided = {r.report_no: r.date for r in reports}
+    dated = {(v.report_no, v.rendering): v.value for v in votes if v.field == "date"}
+    notes: dict[int, list[tuple[int, str | None]]] = {}
+    for v in votes:
+        if v.field != NOTE_FIELD:
+            continue
+        own, agreed = dated.get((v.report_no, v.rendering)), decided.get(v.report_no)
+        if own is None or agreed is None or own == agreed:
+            notes.setdefault(v.report_no, []).append((v.rendering, v.value))  # type: ignore[arg-type]
+    return notes
 
 
 def read_header(lines: list[str]) -> list[tuple[str, str]]:
@@ -170,8 +189,14 @@ def decide_header(votes: dict[str, list[str]], findings: list[Finding]) -> Proje
         project_code=pick("code", _code), fiscal_year=pick("fiscal_year", _year), name_th=pick("name", _text),
         budget_thb=pick("budget", parse_amount), reported_spent_thb=pick("spent", parse_amount),
         start_date=pick("start", parse_iso_datetime), end_date=pick("end", parse_iso_datetime),
-        unit_th=pick("unit", _text),
+        unit_th=(unit := pick("unit", _text)), agency_th=agency_of_unit(unit),
     )
+
+
+def agency_of_unit(unit: str | None) -> str | None:
+    """The agency a form's unit names first ('สำนักงานเขตภาษีเจริญ / ฝ่ายการศึกษา / ฝ่ายการศึกษา', 'สำนักการศึกษา / ...')."""
+    first = unit.split("/")[0].strip() if unit else ""
+    return first if first.startswith("สำนัก") else None
 
 
 def _code(raw: str) -> str | None:

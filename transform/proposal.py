@@ -44,7 +44,7 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         name_th=name.group("v"),
         budget_thb=read_or_find(parse_amount, budget.group("v"), "budget", findings) if budget else None,
         reported_spent_thb=None, start_date=start, end_date=end,
-        unit_th=unit.group("v") if unit else None,
+        unit_th=unit.group("v") if unit else None, agency_th=_agency(unit.group("v")) if unit else None,
     )
     people = signatories(lines, titles)
     return ParsedDump(
@@ -53,6 +53,12 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         networks=tuple(network_numbers(body)), schools=tuple(school_mentions(body)),
         findings=tuple(findings),
     )
+
+
+def _agency(unit: str) -> str | None:
+    """'ฝ่ายการศึกษา สำนักงานเขตบางกอกน้อย' -> 'สำนักงานเขตบางกอกน้อย': the unit line ends with its agency."""
+    at = unit.find("สำนัก")
+    return unit[at:].strip() if at >= 0 else None
 
 
 def signatories(lines: list[str], titles: TitleBook) -> list[PersonMention]:

@@ -16,7 +16,7 @@ from common.text import thai_digits_to_arabic
 
 T = TypeVar("T")
 
-PROJECT_CODE = r"50\d{2}0000-\d{4}"  # 50XX0000-NNNN, XX the district office: the code's one pattern
+PROJECT_CODE = r"\d{8}-\d{4}"  # AAAAAAAA-NNNN: the agency (50XX0000 a district office, else a department) and a number
 BE_OFFSET = 543
 THAI_MONTHS = {
     "มกราคม": 1, "กุมภาพันธ์": 2, "มีนาคม": 3, "เมษายน": 4, "พฤษภาคม": 5, "มิถุนายน": 6,
@@ -139,9 +139,19 @@ def add_months(day: date, months: int) -> date:
 
 
 def normalize_phone(text: str) -> str | None:
-    """'เบอร์โทร 6425' -> '6425'; '(โทร.02 6289067)' -> '026289067'; None when no digits."""
-    digits = re.sub(r"\D", "", thai_digits_to_arabic(text))
-    return digits or None
+    """The first phone number of a printed phone, digits only: 'เบอร์โทร 6425' -> '6425', '(โทร.02 6289067)' ->
+    '026289067'; a range of extensions ('6822-3', '3347-49') -> its first; an extension ('... ต่อ 15') or a
+    second number ('... หรือโทร. 2556') is not part of it. None when there is no digit."""
+    m = _PHONE_NUMBER.search(thai_digits_to_arabic(text))
+    if not m:
+        return None
+    groups = [g for g in re.split(r"[ -]+", m.group(0)) if g]
+    if len(groups) > 1 and len(groups[-1]) <= 2 and len(groups[-2]) >= 3:  # '6822-3': the end of a range
+        groups = groups[:-1]
+    return "".join(groups)
+
+
+_PHONE_NUMBER = re.compile(r"\d[\d -]*\d|\d")
 
 
 def read_value(parse: Callable[[str], T | None], raw: str) -> tuple[T | None, str | None]:

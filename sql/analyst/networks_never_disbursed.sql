@@ -1,12 +1,9 @@
--- Networks that never disbursed: networks whose projects report no money disbursed at all
--- (no running total above zero in any report).
-SELECT b.network_no, n.district_id, p.fiscal_year, p.project_key,
-       coalesce(max(f.cumulative_disbursed_thb), 0) AS last_running_total_thb
-FROM bridge_project_network b
-JOIN dim_project p USING (project_key)
-LEFT JOIN dim_network n USING (network_no)
-LEFT JOIN fact_disbursement f USING (project_key)
-WHERE p.source_layout <> 'proposal'
-GROUP BY ALL
-HAVING coalesce(max(f.cumulative_disbursed_thb), 0) = 0
-ORDER BY b.network_no, p.fiscal_year
+-- Networks that never disbursed, and why: the school networks whose reports' last word in a fiscal year is that
+-- they did not disburse (and none says they did), with the reason the narrative gives and the report that said
+-- so. A network whose reports say nothing of its money is not among them (mart_network_year.disbursed =
+-- 'unknown'): a missing figure is not a non-disbursement.
+SELECT m.network_no, m.district_id, m.district_th, m.fiscal_year, m.allotted_thb, m.reason_th,
+       m.said_in_project_key AS project_key, m.said_in_report_no AS report_no, m.said_on AS report_date
+FROM mart_network_year m
+WHERE m.disbursed = 'no'
+ORDER BY m.fiscal_year, m.network_no

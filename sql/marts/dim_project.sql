@@ -4,6 +4,7 @@ SELECT
     s.project_code,
     s.fiscal_year,
     s.name_th,
+    s.agency_code,
     s.district_id,
     s.budget_thb,
     s.reported_spent_thb,
@@ -13,7 +14,11 @@ SELECT
     c.person_id AS coordinator_id,
     s.source_layout,
     s.unit_th,
-    s.source_file
+    s.source_file,
+    s.headline_progress_pct,
+    s.headline_as_of,
+    s.evaluation_quarter,
+    s.evaluation_score
 FROM project_source AS s
 LEFT JOIN person_of AS o ON o.signature_key = s.officer_key
 LEFT JOIN person_of AS c ON c.signature_key = s.coordinator_key

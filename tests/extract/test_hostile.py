@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -131,15 +132,19 @@ def test_implausible_values_are_kept_and_flagged(tmp_path):
     text = (text.replace("24/2/2563", "31/02/2563")  # impossible date
                 .replace("(ครั้งที่ 8) = 0 บาท", "(ครั้งที่ 8) = 5,000 บาท")  # running total then goes down
                 .replace("21/07/2563", "21/07/2564")  # outside fiscal year 2563
-                .replace("งบประมาณที่ใช้ไป : 0 บาท", "งบประมาณที่ใช้ไป : 50,000 บาท"))  # above the budget
+                .replace("งบประมาณที่ใช้ไป : 0 บาท", "งบประมาณที่ใช้ไป : 50,000 บาท")  # printed above the budget
+                .replace("(ครั้งที่ 11) = 0 บาท", "(ครั้งที่ 11) = 40,000 บาท"))  # disbursed above the budget
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "odd.txt").write_text(text, encoding="utf-8")
     s = settings_for(raw, tmp_path / "wh")
     run_once(s)
-    checks = {r[0] for r in q(s, "SELECT check_name FROM dq_issue")}
-    assert {"impossible_date", "running_total_decreased", "running_total_never_decreases",
-            "report_dates_within_fiscal_year", "spent_within_budget"} <= checks
+    checks = Counter(r[0] for r in q(s, "SELECT check_name FROM dq_issue"))
+    assert {"impossible_date", "running_total_never_decreases", "report_dates_within_fiscal_year",
+            "printed_spent_mismatch", "spent_within_budget"} <= set(checks)
+    # each fault once: the running total going down, and each of the two overspends, by one check each
+    assert checks["running_total_never_decreases"] == 1 and checks["spent_within_budget"] == 1
+    assert checks["printed_spent_mismatch"] == 1
     report5 = q(s, "SELECT report_date, month_imputed FROM fact_monthly_progress WHERE report_no = 5")
     assert report5 == [(None, True)]
     totals = q(s, "SELECT report_no, cumulative_disbursed_thb, disbursed_thb FROM fact_disbursement "

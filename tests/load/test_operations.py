@@ -125,7 +125,16 @@ def test_analyst_printed_spent_discrepancies(seed_wh):
 
 
 def test_analyst_networks_never_disbursed(seed_wh):
-    assert [r[0] for r in q(seed_wh, analyst("networks_never_disbursed"))] == [71, 72]
+    """Dump 001's network 53 (FY 2564) did not disburse because of COVID-19; networks 71 and 72 (dump 002, a web
+    page without money) are unknown, not 'never disbursed'."""
+    rows = q(seed_wh, analyst("networks_never_disbursed"))
+    assert [(r[0], r[1], r[3], r[4], r[6], r[7]) for r in rows] == [
+        (53, "5021", 2564, Decimal("90000.00"), "2564-50210000-3491", 10)]
+    assert "COVID-19" in rows[0][5]
+    marts = dict(q(seed_wh, "SELECT network_no, disbursed FROM mart_network_year WHERE fiscal_year = 2564"))
+    assert marts == {53: "no", 54: "yes", 55: "yes"}
+    assert {r[0] for r in q(seed_wh, "SELECT disbursed FROM mart_network_year WHERE network_no IN (71, 72)")} == {
+        "unknown"}
 
 
 def test_analyst_progress_vs_time(seed_wh):

@@ -50,13 +50,23 @@ def test_layouts_sizes_and_phenomena(corpus):
     texts = {p.name: p.read_text(encoding="utf-8") for p in corpus.iterdir()}
     layouts = {name.split("_", 1)[1].removesuffix(".txt") for name in texts}
     assert layouts == {"progress_form", "web_progress", "proposal"}
-    sizes = [len(t.encode("utf-8")) / 1024 for t in texts.values()]
+    crawls = {n for n, t in texts.items() if "web_progress" in n and "แผนการดำเนินงานฯ" not in t}
+    assert 0.3 <= len(crawls) / sum("web_progress" in n for n in texts) <= 0.7  # half the pages as crawls keep them
+    assert all(len(texts[n]) <= 1200 for n in crawls)  # a crawl's first ~1,000 characters
+    sizes = [len(t.encode("utf-8")) / 1024 for n, t in texts.items() if n not in crawls]
     assert min(sizes) >= 4.5 and max(sizes) <= 90 and sum(sizes) / len(sizes) >= 20
     joined = "\n".join(texts.values())
     for phenomenon in ("แบบแสดงรายงานความก้าวหน้า", "<p>", "\t", "แต่ควรถ", "น.ส.", "๒๕๖", "FusionCharts",
-                       "ความก้าวหน้าของงานฯ = 100.00 :"):
+                       "ความก้าวหน้าของงานฯ = 100.00 :",
+                       # issue 20: departments, the split sara am, the evaluation, contact lines, budget codes
+                       "09000000-", "สำนักการวางผังและพัฒนาเมือง", "ส\u0e4d\u0e32นัก", "ประเมินโครงการ : ไตรมาสที่",
+                       " และนา", "หรือโทร.", "ต่อ ", "0600/",
+                       # issue 21: what the narratives say network by network
+                       "เครือข่ายละ", "เบิกจ่ายแล้ว", "ไม่ได้ดำเนินการเบิกจ่าย เนื่องจาก", "เครื่องข่าย"):
         assert phenomenon in joined, phenomenon
     assert re.search(r"รายงานครั้งที่ ?\d+ :: (?!\d)", joined)  # a report without a date
+    assert any(t.startswith("ความคืบหน้าโครงการ ร้อยละ") for t in texts.values())  # a crawl cut before its title
+    assert any("FusionCharts" in t and "\n\n" not in t for t in texts.values())  # single newlines
 
 
 def test_the_truth_diff_of_the_whole_warehouse_meets_the_targets(corpus, tmp_path):

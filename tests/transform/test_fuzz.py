@@ -17,7 +17,7 @@ from extract.reference import load_reference
 from load.staging import new_rows, stage_document
 from load.tables import arrow_tables
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
-from transform.districts import resolve_district
+from transform.agencies import place
 from transform.entities import Evidence
 from transform.parse import parse
 from transform.people import title_book
@@ -81,10 +81,10 @@ def test_mutated_dumps_never_crash_the_parser(text):
     except DumpParseError:
         return
     # every staged row (facts, project, findings, mentions) fits the warehouse's types
-    district, aliases, findings = resolve_district(dump, _reference(), MatchSettings())
-    people = Evidence().add_document(dump, district.district_id if district else None, {})
+    placement = place(dump, _reference(), MatchSettings())
+    people = Evidence().add_document(dump, placement.district_id, {}, placement.home)
     rows = new_rows()
-    stage_document(rows, dump, district, aliases, findings, people)
+    stage_document(rows, dump, placement, people)
     arrow_tables(rows)
     for r in dump.reports:
         assert r.progress_pct is None or 0 <= r.progress_pct <= 999.99
