@@ -24,6 +24,8 @@ PHENOMENA_FILE = PROJECT_ROOT / "synth" / "PHENOMENA.md"
 _LISTED_SCHOOL = re.compile(r"เครื่?อข่ายที่\s*\d{1,2}([ \t]*\n[\s]*|[ \t]+)โรงเรียน")
 NOTES_HEADING = "## What the generator draws"
 _DISTRICT = re.compile(r"สำนักงานเขต\s*([\u0e00-\u0e7f]+)")
+_NETWORK_SUBJECT = re.compile(r"เครื่?อง?ข่าย(?:โรงเรียน)?\s*(?:ที่\s*\d|ทั้ง\s*\d)")
+_CUT_AFTER_NETWORK = re.compile(r"เครื่?อง?ข่าย(?:โรงเรียน)?ที่ \d+\s*$")
 
 
 @dataclass
@@ -74,6 +76,12 @@ def _measure_rendering(rendering: list[str], tally: Tally) -> None:
     statuses = [m.group("phrase") for m in TOKEN.finditer(section) if m.lastgroup == "status"]
     monitors = [s for s in statuses if "แต่ควร" in s]
     tally.add("'to be monitored' status garbled", sum("แต่ควรติดตาม" not in s for s in monitors), len(monitors))
+    notes = [" ".join(e.note_parts) for e in dated if e.note_parts]
+    telling = [n for n in notes if _NETWORK_SUBJECT.search(n)]
+    tally.add("narratives that speak of numbered networks", len(telling), len(notes))
+    tally.add("network narratives cut after their last network's number",
+              sum(bool(_CUT_AFTER_NETWORK.search(n)) for n in telling), len(telling))
+    tally.add("renderings that spell เครือข่าย as เครื่องข่าย", int("เครื่องข่าย" in section), 1)
 
 
 def measure_proposal(text: str, reference: Reference, tally: Tally) -> None:

@@ -143,3 +143,52 @@ def test_web_note_and_both_date_renderings_agree(parsed):
 def test_proposal_district_mentions_are_all_kept_as_evidence(parsed):
     mentions = parsed("004_f9b80b41e945b38d.txt").district_mentions
     assert sorted(set(mentions)) == ["ราชบุรีบูรณะ", "ราชวัชรบุรี"]
+
+
+# dump 001's narratives, network by network: (report, network, event, amount, reason starts with)
+SEED_001_EVENTS = [
+    (2, 53, "allocated", 90000, None), (2, 54, "allocated", 90000, None), (2, 55, "allocated", 90000, None),
+    (3, 53, "in_progress", None, None), (3, 54, "in_progress", None, None), (3, 55, "in_progress", None, None),
+    (5, 53, "in_progress", None, None), (5, 54, "in_progress", None, None), (5, 55, "in_progress", None, None),
+    (6, 53, "in_progress", None, None), (6, 54, "in_progress", None, None), (6, 55, "activity_done", None, None),
+    (7, 53, "in_progress", None, None), (7, 54, "activity_done", None, None),
+    (8, 53, "in_progress", None, None), (8, 54, "disbursed", None, None), (8, 55, "disbursed", None, None),
+    (9, 53, "in_progress", None, None), (9, 54, "disbursed", None, None), (9, 55, "disbursed", None, None),
+    (10, 53, "not_disbursed", None, "การแพร่ระบาดของโรคติดเชื้อไวรัสโคโรนา 2019 (COVID-19)"),
+    (10, 54, "disbursed", None, None), (10, 55, "disbursed", None, None),
+]
+
+
+def test_what_the_narratives_say_of_each_network(parsed):
+    """Report 2 allots 90,000 to each of the three; 6: 55 held its exhibition, 54 picked its teachers and is
+    preparing its exhibition, 53 is in progress; 8-9: 54 and 55 disbursed; 10: 53 did not, because of COVID-19
+    (the rendering that places the narrative of report 8 under report 7 says nothing of report 7)."""
+    dump = parsed("001_d000cb5bc4147d98.txt")
+    got = [(e.report_no, e.network_no, e.event, e.amount_thb, e.reason_th) for e in dump.network_events]
+    assert got == [(r, n, ev, D(a), why) for r, n, ev, a, why in SEED_001_EVENTS]
+    assert not [f for f in dump.findings if f.check_name == "unsettled_disagreement"]
+    votes = [v for v in dump.votes if v.field == "network_event:53" and v.report_no == 10]
+    assert [v.value for v in votes] == ["not_disbursed"] * 4  # every rendering's vote, in the audit
+    [e10] = [e for e in dump.network_events if (e.report_no, e.network_no) == (10, 53)]
+    assert e10.sentence_th.startswith("เครือข่ายโรงเรียนที่ 53 ไม่ได้ดำเนินการเบิกจ่าย")
+
+
+def test_every_seed_names_its_agency(parsed):
+    assert {n: parsed(n).header.agency_th for n in SEED_HEADERS} == {
+        "000_98014ed7986e81fa.txt": "สำนักงานเขตป้อมปราบศัตรูพ่าย", "001_d000cb5bc4147d98.txt": "สำนักงานเขตภาษีเจริญ",
+        "002_5c49e0dc0950e00c.txt": "สำนักงานเขตบางขุนเทียน", "003_4388095a2d907049.txt": "สำนักงานเขตพระนคร",
+        "004_f9b80b41e945b38d.txt": "สำนักงานเขตราชวัชรบุรี"}
+
+
+def test_a_department_form_keeps_its_code_and_has_no_district(titles, reference):
+    """Dump 000 as a project of the Education Department itself: its code, its agency, no district."""
+    from common.settings import MatchSettings
+    from transform.agencies import place
+
+    text = seed_path("000_98014ed7986e81fa.txt").read_text(encoding="utf-8")
+    text = text.replace("50020000-3255", "09000000-3255").replace("สำนักงานเขตป้อมปราบศัตรูพ่าย /", "สำนักการศึกษา /")
+    dump = parse(text, "dept.txt", titles)
+    assert dump.header.project_code == "09000000-3255" and dump.header.agency_th == "สำนักการศึกษา"
+    placement = place(dump, reference, MatchSettings())
+    assert (placement.agency_code, placement.district, placement.findings) == ("09000000", None, [])
+    assert placement.home == "09000000"  # its officers belong to the department
