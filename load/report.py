@@ -26,8 +26,14 @@ from load.duck import literal
 
 REPORT_DIR = "report"
 THAI_FONTS = "'Noto Sans Thai', 'Sarabun', 'Loma', 'Garuda', 'Tlwg Typo', 'Norasi', sans-serif"
-TABLE_ROWS = 30  # rows shown of a long list; the SQL of sql/analyst/ gives them all
+TABLE_ROWS = 30  # rows shown of a long list in index.html; every row is on the list's own page beside it
 CHART_WIDTH = 560
+FISCAL_YEAR_TITLE = "ปีงบประมาณ (พ.ศ.) · fiscal year (BE)"
+NO_BUDGET_GREY = "#dddddd"
+BEHIND_PLAN_PAGE = "behind_plan.html"  # every project behind plan (index.html shows the first TABLE_ROWS)
+# a temporal axis labelled in the Buddhist Era, as Thai reports print months ('ต.ค. 2563'): Vega computes it
+_MONTHS_TH = "['ม.ค.','ก.พ.','มี.ค.','เม.ย.','พ.ค.','มิ.ย.','ก.ค.','ส.ค.','ก.ย.','ต.ค.','พ.ย.','ธ.ค.']"
+BE_MONTH_LABEL = f"{_MONTHS_TH}[month(datum.value)] + ' ' + (year(datum.value) + 543)"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,7 @@ class Section:
     title_en: str
     note: str
     body: str  # HTML: an inline SVG chart, a table, or a sentence
+    pages: tuple[tuple[str, str], ...] = ()  # (file name, HTML body): a long list whole, beside index.html
 
 
 def start_engine() -> None:
@@ -48,16 +55,23 @@ def _svg(chart: alt.Chart) -> str:
     return ChartEngine.svg(chart.configure(font=THAI_FONTS).configure_view(stroke=None).to_dict())
 
 
-def _table(df: pd.DataFrame, empty: str) -> str:
+def _table(df: pd.DataFrame, empty: str, whole: str | None = None) -> str:
+    """The first TABLE_ROWS rows; the rest on the page `whole` (every row: report/<whole>), linked."""
     if df.empty:
         return f"<p class='empty'>{html.escape(empty)}</p>"
-    shown = df.head(TABLE_ROWS)
-    more = f"<p class='more'>{len(df) - TABLE_ROWS} more rows / อีก {len(df) - TABLE_ROWS} แถว</p>" \
-        if len(df) > TABLE_ROWS else ""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in shown.columns)
-    rows = "".join("<tr>" + "".join(f"<td>{'' if pd.isna(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
-                   for row in shown.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
+    more = ""
+    if len(df) > TABLE_ROWS:
+        rest = f"{len(df) - TABLE_ROWS} more rows / อีก {len(df) - TABLE_ROWS} แถว"
+        more = f"<p class='more'>{rest}" + (f": <a href='{html.escape(whole)}'>all {len(df)} rows / ทั้งหมด</a>"
+                                            if whole else "") + "</p>"
+    return _rows_html(df.head(TABLE_ROWS)) + more
+
+
+def _rows_html(df: pd.DataFrame) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{'—' if pd.isna(v) else html.escape(str(v))}</td>" for v in row) + "</tr>"
+                   for row in df.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
 def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -65,31 +79,37 @@ def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
 
 
 def budget_by_district_and_year(con: duckdb.DuckDBPyConnection) -> Section:
+    """Every district office (and department) with a project, whether or not its documents print a budget (a
+    district whose only project is a web page has no budget to show, but is shown)."""
     df = _frame(con, """
-        SELECT p.fiscal_year AS year, coalesce(d.name_th, 'ไม่ทราบเขต') AS district,
-               sum(p.budget_thb)::DOUBLE AS budget, coalesce(sum(f.disbursed), 0)::DOUBLE AS disbursed
-        FROM dim_project p LEFT JOIN dim_district d USING (district_id)
+        SELECT p.fiscal_year AS year, coalesce(d.name_th, a.name_printed_th, a.name_th, 'ไม่ทราบหน่วยงาน') AS district,
+               count(*)::INT AS projects, sum(p.budget_thb)::DOUBLE AS budget,
+               coalesce(sum(f.disbursed), 0)::DOUBLE AS disbursed
+        FROM dim_project p LEFT JOIN dim_district d USING (district_id) LEFT JOIN dim_agency a USING (agency_code)
         LEFT JOIN (SELECT project_key, sum(disbursed_thb) AS disbursed FROM fact_disbursement GROUP BY 1) f
             USING (project_key)
-        WHERE p.budget_thb IS NOT NULL AND p.fiscal_year IS NOT NULL GROUP BY ALL""")
+        WHERE p.fiscal_year IS NOT NULL GROUP BY ALL""")
     if df.empty:
-        return Section("budget", "งบประมาณและการเบิกจ่าย", "Budget and disbursement", "", _table(df, "no budget yet"))
+        return Section("budget", "งบประมาณและการเบิกจ่าย", "Budget and disbursement", "", _table(df, "no project yet"))
     df["burn"] = (100 * df["disbursed"] / df["budget"].where(df["budget"] > 0)).round(1)
     totals = df.groupby("year", as_index=False)[["budget", "disbursed"]].sum().rename(
         columns={"budget": "งบประมาณ · budget", "disbursed": "เบิกจ่าย · disbursed"}).melt(
         "year", var_name="measure", value_name="thb")
     bars = alt.Chart(totals).mark_bar().encode(
-        x=alt.X("year:O", title="ปีงบประมาณ · fiscal year (BE)"), xOffset="measure:N",
+        x=alt.X("year:O", title=FISCAL_YEAR_TITLE), xOffset="measure:N",
         y=alt.Y("thb:Q", title="บาท · THB"),
         color=alt.Color("measure:N", title=None, legend=alt.Legend(orient="top"))).properties(width=CHART_WIDTH)
-    heat = alt.Chart(df).mark_rect().encode(
-        x=alt.X("year:O", title="ปีงบประมาณ · fiscal year (BE)"),
-        y=alt.Y("district:N", title="เขต · district", sort="ascending"),
-        color=alt.Color("burn:Q", title="เบิกจ่าย % · burn %", scale=alt.Scale(domain=[0, 100]))).properties(
-        width=CHART_WIDTH)
+    heat = alt.Chart(df).mark_rect(invalid=None).encode(  # a row without a budget is drawn grey, not dropped
+        x=alt.X("year:O", title=FISCAL_YEAR_TITLE),
+        y=alt.Y("district:N", title="เขต / สำนัก · district office or department", sort="ascending"),
+        color=alt.condition("isValid(datum.burn)", alt.Color("burn:Q", title="เบิกจ่าย % · burn %",
+                                                             scale=alt.Scale(domain=[0, 100])),
+                            alt.value(NO_BUDGET_GREY)),
+        tooltip=["district:N", "year:O", "projects:Q", "budget:Q", "burn:Q"]).properties(width=CHART_WIDTH)
     return Section("budget", "งบประมาณและการเบิกจ่าย ตามเขตและปีงบประมาณ",
                    "Budget and disbursement by district and fiscal year",
-                   "Disbursement is the sum of the increments (never of the running totals).",
+                   "Disbursement is the sum of the increments (never of the running totals). Every district office "
+                   "and department with a project has a row; grey: its documents print no budget (web pages).",
                    f"<div class='chart'>{_svg(bars)}</div><div class='chart'>{_svg(heat)}</div>")
 
 
@@ -106,12 +126,19 @@ def progress_against_time(con: duckdb.DuckDBPyConnection) -> Section:
     title = ("ความก้าวหน้าเทียบกับเวลาที่ผ่านไป", "Progress against time elapsed, per project (latest dated report)")
     if df.empty:
         return Section("progress", *title, "", _table(df, "no dated report yet"))
+    df["x0"], df["x1"] = df["elapsed"] - 5, df["elapsed"] + 5
+    df["y0"], df["y1"] = df["progress"] - 5, df["progress"] + 5
+    axis = alt.Scale(domain=[-5, 105], nice=False)
     cells = alt.Chart(df).mark_rect().encode(
-        x=alt.X("elapsed:O", title="เวลาที่ผ่านไป % · time elapsed %"),
-        y=alt.Y("progress:O", title="ความก้าวหน้า % · progress %", sort="descending"),
-        color=alt.Color("projects:Q", title="โครงการ · projects")).properties(width=CHART_WIDTH, height=300)
-    return Section("progress", *title, "Each cell counts the projects at that point (rounded to 10 %); below the "
-                   "diagonal is behind time.", f"<div class='chart'>{_svg(cells)}</div>")
+        x=alt.X("x0:Q", title="เวลาที่ผ่านไป % · time elapsed %", scale=axis), x2="x1:Q",
+        y=alt.Y("y0:Q", title="ความก้าวหน้า % · progress %", scale=axis), y2="y1:Q",
+        color=alt.Color("projects:Q", title="โครงการ · projects"), tooltip=["elapsed:Q", "progress:Q", "projects:Q"])
+    diagonal = alt.Chart(pd.DataFrame({"x": [-5, 105], "y": [-5, 105]})).mark_line(
+        color="#c0392b", strokeDash=[6, 4]).encode(x="x:Q", y="y:Q")
+    chart = (cells + diagonal).properties(width=CHART_WIDTH, height=CHART_WIDTH)
+    return Section("progress", *title, "Each cell counts the projects at that point (rounded to 10 %). The dashed "
+                   "line is progress equal to time elapsed: a cell below it is behind time, above it ahead.",
+                   f"<div class='chart'>{_svg(chart)}</div>")
 
 
 def disbursement_timeline(con: duckdb.DuckDBPyConnection) -> Section:
@@ -121,10 +148,12 @@ def disbursement_timeline(con: duckdb.DuckDBPyConnection) -> Section:
     if df.empty:
         return Section("timeline", *title, "", _table(df, "no disbursement yet"))
     line = alt.Chart(df).mark_line(point=True).encode(
-        x=alt.X("month:T", title="เดือน · month"), y=alt.Y("thb:Q", title="เบิกจ่าย (บาท) · disbursed (THB)")
+        x=alt.X("month:T", title="เดือน (พ.ศ.) · month (BE)",
+                axis=alt.Axis(labelExpr=BE_MONTH_LABEL, labelAngle=-40)),
+        y=alt.Y("thb:Q", title="เบิกจ่าย (บาท) · disbursed (THB)")
     ).properties(width=CHART_WIDTH)
-    return Section("timeline", *title, "Money disbursed per month across all projects (sum of increments).",
-                   f"<div class='chart'>{_svg(line)}</div>")
+    return Section("timeline", *title, "Money disbursed per month across all projects (sum of increments); months "
+                   "in the Buddhist Era.", f"<div class='chart'>{_svg(line)}</div>")
 
 
 def findings_by_check(con: duckdb.DuckDBPyConnection) -> Section:
@@ -144,12 +173,15 @@ def findings_by_check(con: duckdb.DuckDBPyConnection) -> Section:
 def table_sections(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Section]:
     # each project's latest report by an aggregate (max_by), not a window over every report: 2x faster
     behind = _frame(con, """
-        SELECT p.fiscal_year AS "ปีงบประมาณ / year", p.project_key AS "โครงการ / project", p.name_th AS "ชื่อ / name",
+        SELECT p.fiscal_year AS "ปีงบประมาณ / year",
+               coalesce(d.name_th, a.name_printed_th, a.name_th) AS "เขต / district (or department)",
+               p.project_key AS "โครงการ / project", p.name_th AS "ชื่อ / name",
                m.report_no AS "รายงานครั้งที่ / report", m.progress_pct AS "ความก้าวหน้า % / progress",
                m.plan_status AS "สถานะ / plan status"
         FROM (SELECT project_key, max_by(struct_pack(report_no, progress_pct, plan_status), report_no) AS m
               FROM fact_monthly_progress GROUP BY project_key) latest JOIN dim_project p USING (project_key)
-        WHERE m.plan_status IN ('off_plan', 'on_plan_monitor') ORDER BY 1 DESC, 2""")
+        LEFT JOIN dim_district d USING (district_id) LEFT JOIN dim_agency a USING (agency_code)
+        WHERE m.plan_status IN ('off_plan', 'on_plan_monitor') ORDER BY 1 DESC, 2, 3""")
     review = _frame(con, """
         SELECT entity_type AS "ประเภท / type", decision AS "การตัดสิน / decision", left_name AS "ชื่อ / name",
                right_name AS "เทียบกับ / against", score AS "คะแนน / score", evidence AS "หลักฐาน / evidence"
@@ -161,7 +193,8 @@ def table_sections(con: duckdb.DuckDBPyConnection, run_id: str) -> list[Section]
     return [
         Section("behind", "โครงการที่ไม่เป็นไปตามแผน", "Projects behind plan",
                 "The latest report of each project is off plan, or on plan but to be monitored.",
-                _table(behind, "no project is behind plan")),
+                _table(behind, "no project is behind plan", BEHIND_PLAN_PAGE),
+                ((BEHIND_PLAN_PAGE, _rows_html(behind)),) if len(behind) > TABLE_ROWS else ()),
         Section("review", "รายชื่อที่ควรตรวจสอบ", "Identities to review",
                 "Settle them in data/reference/overrides.csv; the next run honours them.",
                 _table(review, "nothing to review")),
@@ -238,9 +271,19 @@ th {{ background: #f3f3f3; text-align: left; }} .chart svg {{ max-width: 100%; h
 
 
 def write_html(version: Path, sections: list[Section], run_id: str, built_at: datetime) -> Path:
+    """index.html, and beside it the whole of each long list (its own page, same style, no script)."""
     folder = version / REPORT_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".index.html.{os.getpid()}.tmp"
-    tmp.write_text(render_html(sections, run_id, built_at), encoding="utf-8")
-    os.replace(tmp, folder / "index.html")
-    return folder / "index.html"
+    for s in sections:
+        for name, body in s.pages:
+            page = Section(s.anchor, s.title_th, s.title_en, "Every row; back to <index.html>.",
+                           body + "<p><a href='index.html'>index.html</a></p>")
+            _write(folder / name, render_html([page], run_id, built_at))
+    return _write(folder / "index.html", render_html(sections, run_id, built_at))
+
+
+def _write(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -7,6 +7,8 @@ from dataclasses import fields
 import pyarrow as pa
 
 from common.records import Reference
+from load.calendar import SCHEMA as DATE_SCHEMA
+from load.calendar import date_table
 from transform.entities import Resolution
 
 MONEY = pa.decimal128(18, 2)
@@ -17,6 +19,7 @@ HEADLINE_FIELDS = (pa.field("headline_progress_pct", PCT), pa.field("headline_as
 
 SCHEMAS: dict[str, pa.Schema] = {
     "dim_district": pa.schema([("district_id", pa.string()), ("name_th", pa.string()), ("name_en", pa.string())]),
+    "dim_date": DATE_SCHEMA,
     "dim_network": pa.schema([("network_no", pa.int32()), ("district_id", pa.string())]),
     "dim_school": pa.schema([("school_id", pa.string()), ("name_th", pa.string()), ("network_no", pa.int32()),
                              ("district_id", pa.string()), ("in_registry", pa.bool_())]),
@@ -181,7 +184,8 @@ def dimension_tables(resolution: Resolution, reference: Reference) -> dict[str, 
         "entity_review": [record_dict(r) for r in resolution.reviews],
         "entity_registry": [{**record_dict(r), "spellings": list(r.spellings)} for r in resolution.registry],
     }
-    return {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
+    tables = {name: pa.Table.from_pylist(table_rows, schema=SCHEMAS[name]) for name, table_rows in rows.items()}
+    return {**tables, "dim_date": date_table()}
 
 
 def lookup_tables(resolution: Resolution, reference: Reference) -> dict[str, pa.Table]:

@@ -62,8 +62,22 @@ class Diff:
     person: dict[str, float]
     school: dict[str, float]
 
+    @property
+    def checks(self) -> dict[str, dict[str, int]]:
+        """Per check of the warehouse: the findings its causes expect, those found, those found on a file
+        beyond what its causes expect (a second finding of one cause, or one without a cause)."""
+        out: dict[str, dict[str, int]] = {}
+        for _, check, _ in self.dq.expected:
+            out.setdefault(check, Counter())["expected"] += 1
+        for (file, check, k), n in self.dq.found.items():
+            c = out.setdefault(check, Counter())
+            c["found"] += n
+            c["without_cause"] += n if (file, check, k) not in self.dq.expected else n - 1
+        return {k: {"expected": v["expected"], "found": v["found"], "without_cause": v["without_cause"]}
+                for k, v in sorted(out.items())}
+
     def as_dict(self) -> dict:
-        return {"tables": {t.table: _table_dict(t) for t in (*self.tables, self.dq)},
+        return {"tables": {t.table: _table_dict(t) for t in (*self.tables, self.dq)}, "checks": self.checks,
                 "fields": self.fields.as_dict(), "entity_review": {
                     "rows": self.review_rows, "truly_ambiguous": self.ambiguous, "covered": self.review_covered},
                 "person": self.person, "school": self.school}
@@ -79,6 +93,8 @@ class Diff:
         lines.append(f"{'entity_review':<24} {self.ambiguous:>8} {self.review_rows:>7} {'':>9} "
                      f"{self.review_covered / max(self.ambiguous, 1):>7.4f}  (truly ambiguous pairs and schools "
                      f"missing from the registry: {self.ambiguous}; rows: {self.review_rows})")
+        lines.append("findings by check (expected by their causes / found / without a cause): " + ", ".join(
+            f"{k} {v['expected']}/{v['found']}/{v['without_cause']}" for k, v in self.checks.items()))
         lines.append(f"identities pairwise: person P/R {self.person['precision']}/{self.person['recall']}, "
                      f"school P/R {self.school['precision']}/{self.school['recall']}")
         return "\n".join(lines)
@@ -138,8 +154,47 @@ def _dimension_diffs(con: duckdb.DuckDBPyConnection, world: dict, truth: list[di
                                          if t["header"]["fiscal_year"] is not None for e in t["network_events"]},
                   _rows(con, "SELECT p.source_file, e.report_no, e.network_no, e.event, e.amount_thb::VARCHAR, "
                              "e.reason_th FROM fact_network_event e JOIN dim_project p USING (project_key)")),
+        TableDiff("mart_network_year", network_years(world, truth),
+                  _rows(con, "SELECT network_no, district_id, fiscal_year, projects, allotted_thb::VARCHAR, disbursed, "
+                             "said_in_report_no, reason_th FROM mart_network_year")),
     ]
     return diffs
+
+
+def network_years(world: dict, truth: list[dict]) -> set[tuple]:
+    """What mart_network_year must hold, from the truth of every document: each network of each fiscal year with
+    its allotment, whether it disbursed (yes: a report says so, first such report; no: its last word is that it
+    did not, with the reason; else unknown)."""
+    named: dict[tuple[int, int], int] = Counter()
+    told: dict[tuple[int, int], list[tuple]] = {}
+    for t in truth:
+        fy = t["header"]["fiscal_year"]
+        if fy is None:
+            continue
+        for n in t["networks"]:
+            named[(n, fy)] += 1
+        dates = {r["report_no"]: r["date"] or "" for r in t["reports"]}
+        key = f"{fy}-{t['header']['project_code']}"
+        for e in t["network_events"]:
+            told.setdefault((e["network_no"], fy), []).append((dates.get(e["report_no"], ""), e["report_no"], key, e))
+    rows = set()
+    for (n, fy), projects in named.items():
+        said = sorted(told.get((n, fy), []), key=lambda x: x[:3])
+        last_allot: dict[str, Decimal] = {}
+        for _, _, key, e in said:
+            if e["event"] == "allocated" and e["amount_thb"] is not None:
+                last_allot[key] = Decimal(e["amount_thb"])
+        allotted = _money(str(sum(last_allot.values()))) if last_allot else None
+        paid = [x for x in said if x[3]["event"] == "disbursed"]
+        last = said[-1][3] if said else None
+        if paid:
+            outcome = ("yes", paid[0][1], None)
+        elif last is not None and last["event"] == "not_disbursed":
+            outcome = ("no", said[-1][1], last["reason_th"])
+        else:
+            outcome = ("unknown", None, None)
+        rows.add((n, world["networks"][str(n)]["district_id"], fy, projects, allotted, *outcome))
+    return rows
 
 
 def _money(text: str | None) -> str | None:

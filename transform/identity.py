@@ -47,7 +47,7 @@ class ReviewPair:
     left_name: str
     right_id: str
     right_name: str
-    score: float
+    score: float | None  # None: a school with no registry school to compare with
     decision: Decision
     evidence: str
 
@@ -134,3 +134,14 @@ def most_frequent(counts: Mapping[T, int], tie_break: Callable[[T], object] | No
     if not counts:
         return None
     return min(counts, key=lambda v: (-counts[v], tie_break(v) if tie_break else v))  # type: ignore[operator]
+
+
+def one_row_per_pair(reviews: Iterable[ReviewPair]) -> list[ReviewPair]:
+    """The review of each pair of identities once: its closest comparison (several spellings of the two may
+    have been compared)."""
+    best: dict[tuple, ReviewPair] = {}
+    for r in reviews:
+        key = (r.entity_type, r.left_id, r.right_id, r.decision)
+        if key not in best or (r.score or 0.0, r.evidence) > (best[key].score or 0.0, best[key].evidence):
+            best[key] = r
+    return sorted(best.values(), key=lambda r: (r.entity_type, r.left_id, r.right_id, r.decision))

@@ -68,7 +68,7 @@ def read_narrative(note: str, networks: Sequence[int]) -> dict[int, Said]:
             continue
         clause = text[start: end + len(predicate)]
         sentence = _LIST_TAIL.sub("", clause if event == classify(predicate) else preamble + clause).strip(" ,")
-        amount = _amount(predicate, preamble, event)
+        amount = _amount(predicate, preamble, text, event)
         reason = _reason(predicate) if event in ("not_disbursed", "in_progress") else None
         for no in nos:
             known = said.get(no)
@@ -119,7 +119,9 @@ def _subjects(text: str, networks: Sequence[int]) -> list[tuple[int, int, list[i
     return [s for s in merged if s[2]]
 
 
-def _amount(predicate: str, preamble: str, event: str) -> object:
+def _amount(predicate: str, preamble: str, note: str, event: str) -> object:
+    """The amount said of the clause's networks: its own ('จำนวน 90,000 บาท'), else the sentence's; an amount
+    'each' ('เครือข่ายละ 90,000.- บาท') said anywhere in an allotment holds for every network it names."""
     if event not in ("allocated", "disbursed"):
         return None
     for text in (predicate, preamble):
@@ -127,7 +129,8 @@ def _amount(predicate: str, preamble: str, event: str) -> object:
         if m:
             value, _ = read_value(parse_amount, m.group("amount"))
             return value
-    return None
+    m = _EACH.search(note) if event == "allocated" else None
+    return read_value(parse_amount, m.group("amount"))[0] if m else None
 
 
 def _reason(predicate: str) -> str | None:
@@ -140,7 +143,7 @@ def network_events(notes: Mapping[int, Iterable[tuple[int, str | None]]], networ
                    findings: list[Finding]) -> tuple[list[NetworkEvent], list[Vote]]:
     """Each report's narratives (report -> [(rendering, note)]) -> the decided events and every rendering's
     votes. A network some renderings say nothing of is decided by those that do; a tie on the event is no
-    event (with an unsettled_disagreement finding), a tie on its amount or reason is NULL (likewise)."""
+    event (with an unsettled_disagreement finding), a tie between stated amounts or reasons is NULL (likewise)."""
     events: list[NetworkEvent] = []
     votes: list[Vote] = []
     for report_no in sorted(notes):
@@ -156,8 +159,11 @@ def network_events(notes: Mapping[int, Iterable[tuple[int, str | None]]], networ
             if event is None:
                 continue
             agreeing = [s for _, s in told if s.event == event]
-            amount = _decided(report_no, f"{AMOUNT_FIELD}:{no}", [s.amount for s in agreeing], findings)
-            reason = _decided(report_no, f"{REASON_FIELD}:{no}", [s.reason for s in agreeing], findings)
+            # a rendering whose narrative is cut says nothing of the amount or the reason: only those that state
+            # one vote on it (two stated values with no majority are NULL, with the finding)
+            amount = _decided(report_no, f"{AMOUNT_FIELD}:{no}", [s.amount for s in agreeing if s.amount is not None],
+                              findings)
+            reason = _decided(report_no, f"{REASON_FIELD}:{no}", [s.reason for s in agreeing if s.reason], findings)
             events.append(NetworkEvent(report_no, no, event, amount, reason, agreeing[0].sentence))  # type: ignore[arg-type]
     return events, votes
 

@@ -27,7 +27,16 @@ from rapidfuzz.distance import Levenshtein
 from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
 from common.settings import MatchSettings
 from common.text import normalize_thai, tone_skeleton
-from transform.identity import Clusters, Decision, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
+from transform.identity import (
+    Clusters,
+    Decision,
+    RegistryEntry,
+    ReviewPair,
+    blocked_pairs,
+    most_frequent,
+    one_row_per_pair,
+    stable_id,
+)
 
 ROLE_FAMILY = {"coordinator": "coordinator", "officer": "officer", "signatory": "officer", "co_officer": "officer"}
 # roles a document can name several people in (each a node of its own); the others are one person per document
@@ -531,14 +540,3 @@ class _Published:
         score = c.link.score_of(nodes[c.i].rep, nodes[c.j].rep, self.settings)
         return ReviewPair(nodes[c.i].family, left, self.name_of_id[left], right, self.name_of_id[right],
                           round(score, 1), Decision.MERGED if a == b else Decision.KEPT_APART, detail)
-
-
-def one_row_per_pair(reviews: Iterable[ReviewPair]) -> list[ReviewPair]:
-    """The review of each pair of identities once: its closest comparison (several spellings of the two may
-    have been compared)."""
-    best: dict[tuple, ReviewPair] = {}
-    for r in reviews:
-        key = (r.entity_type, r.left_id, r.right_id, r.decision)
-        if key not in best or (r.score, r.evidence) > (best[key].score, best[key].evidence):
-            best[key] = r
-    return sorted(best.values(), key=lambda r: (r.entity_type, r.left_id, r.right_id, r.decision))

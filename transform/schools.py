@@ -14,7 +14,16 @@ from rapidfuzz.distance import Levenshtein
 from common.records import NO_OVERRIDES, Overrides, Reference, RegistrySchool
 from common.settings import MatchSettings
 from common.text import normalize_thai, tone_skeleton
-from transform.identity import Clusters, Decision, RegistryEntry, ReviewPair, blocked_pairs, most_frequent, stable_id
+from transform.identity import (
+    Clusters,
+    Decision,
+    RegistryEntry,
+    ReviewPair,
+    blocked_pairs,
+    most_frequent,
+    one_row_per_pair,
+    stable_id,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +183,7 @@ def resolve_schools(mentions: Mapping[SchoolKey, int], reference: Reference, set
                     for sid, f in sorted(found.items()))
     reviews += unregistered.reviews
     return SchoolResult(schools, tuple(rules + unregistered.rules),
-                        tuple(sorted(set(reviews), key=lambda r: (r.left_id, r.right_id))),
+                        tuple(one_row_per_pair(reviews)),
                         tuple(unregistered.registry.values()))
 
 
@@ -275,7 +284,7 @@ class _Unregistered:
         self.rules += [SchoolRule(it.raw, it.name, it.district_id, it.network_no, it.key.tail,  # type: ignore[arg-type]
                                   it.key.same_line, it.raw, sid, name,  # type: ignore[union-attr]
                                   round(school_score(it.name, name), 1), "not_in_registry", finding) for it in live]
-        self.reviews.append(ReviewPair("school", sid, name, "", "", 0.0, Decision.NOT_IN_REGISTRY,
+        self.reviews.append(ReviewPair("school", sid, name, "", "", None, Decision.NOT_IN_REGISTRY,
                                        f"spelled {', '.join(sorted(spellings))}; no registry school of district "
                                        f"{district} scores {self.settings.school_min_score:.0f} or more"))
         known = self.registry[sid].spellings if sid in self.registry else ()

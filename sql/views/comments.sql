@@ -166,3 +166,16 @@ COMMENT ON COLUMN pull_ledger.landed_path IS 'where it landed, relative to the r
 COMMENT ON COLUMN pull_ledger.status IS '''fetched'' (new or changed, landed), ''unchanged'', ''failed'' (after retries; see error), ''refused'' (an unsafe name or too large) or ''gone_at_source'' (no longer listed; the landed file stays) [source: -]';
 COMMENT ON COLUMN pull_ledger.error IS 'why it failed or was refused [source: -]';
 COMMENT ON COLUMN pull_ledger.pulled_at IS 'when the pull recorded it (UTC) [source: -]';
+
+COMMENT ON VIEW dim_date IS 'one row per day of fiscal years 2550-2600 (BE): Common and Buddhist Era, Thai fiscal year and month, Thai month names; join report_date or period_month to it [source: -]';
+COMMENT ON COLUMN dim_date.day IS 'the day (CE date) [source: -]';
+COMMENT ON COLUMN dim_date.year_ce IS 'year, Common Era [source: -]';
+COMMENT ON COLUMN dim_date.year_be IS 'year, Buddhist Era (CE + 543) [source: พ.ศ.]';
+COMMENT ON COLUMN dim_date.month IS 'month 1-12 [source: -]';
+COMMENT ON COLUMN dim_date.month_th IS 'Thai month name [source: เดือน]';
+COMMENT ON COLUMN dim_date.month_short_th IS 'abbreviated Thai month name, e.g. ต.ค. [source: -]';
+COMMENT ON COLUMN dim_date.first_of_month IS 'first day of the month (joins fact tables'' period_month) [source: -]';
+COMMENT ON COLUMN dim_date.fiscal_year IS 'Thai fiscal year, BE: FY 2564 runs 2020-10-01..2021-09-30 [source: ปีงบประมาณ]';
+COMMENT ON COLUMN dim_date.fiscal_month IS 'month of the fiscal year: 1 = October .. 12 = September [source: -]';
+COMMENT ON COLUMN dim_date.fiscal_quarter IS 'quarter of the fiscal year (1 = October-December), as the evaluation''s ไตรมาสที่ [source: ไตรมาส]';
+COMMENT ON COLUMN dim_date.label_be IS 'month and BE year as Thai reports print them, e.g. ''ต.ค. 2563'' [source: -]';

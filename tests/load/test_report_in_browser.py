@@ -72,7 +72,14 @@ def test_the_report_opens_offline_with_its_charts_and_thai_text(report):
             inked = sum(image.histogram()[:200]) / (image.width * image.height)
             assert inked > 0.01, f"chart {i} looks blank ({inked:.2%} of its pixels drawn)"
         fonts = _platform_fonts(page, ["h1", "h2", "th", ".chart svg text"])
+        budget, progress, timeline = (page.locator(f"#{a} .chart").all_inner_texts() for a in
+                                      ("budget", "progress", "timeline"))
+        dashed = page.locator("#progress svg path[stroke-dasharray]").count()
         browser.close()
+    # every district with a project is in the budget chart, dump 002's web page (no budget) included; the
+    # diagonal of the progress chart is drawn; months are labelled in the Buddhist Era
+    assert "บางขุนเทียน" in " ".join(budget) and dashed >= 1 and progress
+    assert any(f" {year}" in " ".join(timeline) for year in range(2560, 2570)), timeline
     assert errors == [] and outside == []
     thai = _thai_fonts()
     assert any(key.startswith(".chart") for key in fonts) and any(key.startswith("h2") for key in fonts)
@@ -94,3 +101,21 @@ def _platform_fonts(page, selectors: list[str]) -> dict[str, set[str]]:  # a pla
             fonts = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
             used[f"{selector}#{node}"] = {f["familyName"] for f in fonts if f["glyphCount"] > 0}
     return used
+
+
+def test_a_long_list_is_whole_on_a_page_of_its_own(tmp_path):
+    """index.html shows the first rows of a long list and links the page that has every row."""
+    import pandas as pd
+
+    from load.report import BEHIND_PLAN_PAGE, TABLE_ROWS, Section, _rows_html, _table, write_html
+
+    df = pd.DataFrame({"project": [f"p{i}" for i in range(TABLE_ROWS + 7)], "score": [None] * (TABLE_ROWS + 7)})
+    body = _table(df, "none", BEHIND_PLAN_PAGE)
+    assert body.count("<tr>") == TABLE_ROWS + 1 and f"href='{BEHIND_PLAN_PAGE}'" in body and "7 more rows" in body
+    assert "<td>—</td>" in body  # a missing score is a dash, never 0.0
+    from datetime import datetime
+
+    write_html(tmp_path, [Section("behind", "ท", "t", "", body, ((BEHIND_PLAN_PAGE, _rows_html(df)),))], "r",
+               datetime(2026, 12, 1))
+    whole = (tmp_path / "report" / BEHIND_PLAN_PAGE).read_text(encoding="utf-8")
+    assert whole.count("<tr>") == TABLE_ROWS + 8 and "p36" in whole and "index.html" in whole
