@@ -48,6 +48,9 @@ CHECKS: tuple[Check, ...] = (
     Check("network_in_two_districts", WARNING, "a network placed in another district than elsewhere; the first "
           "file's district is kept"),
     Check("quarantined", ERROR, "the file is not a report of a known layout, or cannot be read: not loaded"),
+    Check("warehouse_file_changed", WARNING, "warehouse.duckdb was changed since the last run wrote it (an analyst's "
+          "tables or views in a read-write session): kept aside as warehouse.duckdb.changed-<run>, not replaced "
+          "silently"),
     # the tests of the published tables (sql/models.toml)
     Check("unique", ERROR, "a key that must be unique appears more than once"),
     Check("not_null", ERROR, "a column that must be filled is NULL"),

@@ -133,3 +133,15 @@ def _skeleton_short(text: str) -> str:
 
 def _skeleton(text: str) -> str:
     return "".join(ch for ch in normalize_thai(text) if ch not in TONE_MARKS)
+
+
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROLS_AND_LINES = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str, keep_newlines: bool = False) -> str:
+    """Text safe to print on a terminal or a log line: control characters (escape sequences, carriage returns,
+    a newline that would forge a line, bidirectional overrides) written as their escapes ('\\x1b', '\\n');
+    keep_newlines keeps line feeds and tabs (a CSV cell may hold them)."""
+    pattern = _CONTROLS if keep_newlines else _CONTROLS_AND_LINES
+    return pattern.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)

@@ -28,7 +28,8 @@ from flows.lock import warehouse_lock
 from flows.summary import PullSummary, RunSummary, progress_bar
 from flows.workers import PARALLEL_FROM, BatchRunner, WorkerConfig, process_pool_runner
 from load.assemble import RULE_KEYS, Delta, RunInfo, Sources
-from load.publish import CheckFailure, current_version, projects_in_year, publish, published_row_counts, republish
+from load.layout import current_version
+from load.publish import CheckFailure, projects_in_year, publish, published_row_counts, republish
 from load.report import REPORT_DIR, start_engine
 from load.state import STATE_DIR, assembly_fingerprint, last_pulls, read_previous_registry, write_pull_ledger
 from load.store import FILE_SCHEMA, Manifest, Plan, Store, new_chunk_id, plan_run, store_fingerprint

@@ -2,8 +2,8 @@
 changed.
 
 Per-document tables are partitions of Parquet files, each a base and the additions of later runs:
-facts, votes and plan steps by fiscal year (fact tables in fiscal_year=<BE>/ folders, the audit tables as
-fy-<BE>-*.parquet), entity_alias and the documents' dq findings as one partition each. A run carries every
+facts, votes and plan steps by fiscal year (in fiscal_year=<BE>/ folders, the year in the folder name only),
+entity_alias and the documents' dq findings as one partition each. A run carries every
 untouched partition over as it is (hard links), writes the rows of new documents as an addition, and
 rewrites a partition from its previous files and the store only where rows must leave it (a changed or
 deleted file, a project whose chosen source changed, a rule of identity resolution that changed, a fiscal
@@ -20,7 +20,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -28,10 +27,16 @@ import pyarrow.parquet as pq
 
 from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal, write_parquet
 from load.models import Model, load_project
-from load.tables import DOCUMENT_YEAR, FACT_TABLES, LOOKUP_SCHEMAS, SCHEMAS, STAGED_TABLES, WORK_SCHEMAS
-
-if TYPE_CHECKING:  # load.store reads load.state, which reads load.publish, which reads this module
-    from load.store import Store
+from load.store import Store
+from load.tables import (
+    DOCUMENT_YEAR,
+    LOOKUP_SCHEMAS,
+    PARTITION_COLUMN,
+    SCHEMAS,
+    STAGED_TABLES,
+    WORK_SCHEMAS,
+    file_schema,
+)
 
 ORDER_BY = {"fact_monthly_progress": "project_key, report_no", "fact_disbursement": "project_key, report_no",
             "fact_network_event": "project_key, report_no, network_no"}
@@ -264,8 +269,8 @@ class _Build:
                 self._carry(previous, name)
                 self._write(self._rows_of(name, year, "rows_in"), _year_target(self.version, name, year, "add",
                                                                               self.run.run_id), name, year)
-        if not any((self.version / name).rglob("*.parquet")):  # an empty table still has its schema
-            _write_empty(self.version / name / "part-0.parquet", SCHEMAS[name])
+        if not any((self.version / name).rglob("*.parquet")):  # an empty table still has its schema, the year
+            _write_empty(self.version / name / "part-0.parquet", SCHEMAS[name])  # a column (there is no folder)
 
     def _all_years(self) -> set[int]:
         return {y for (y,) in execute(self.con, "years", "SELECT DISTINCT fiscal_year FROM winners").fetchall()}
@@ -274,16 +279,16 @@ class _Build:
         if self.previous is None:
             return set()
         root = self.previous / name
-        found = {int(p.name.split("=")[1]) for p in root.glob("fiscal_year=*")} if name in FACT_TABLES else {
-            int(p.name.split("-")[1]) for p in root.glob("fy-*.parquet")}
-        return found
+        return {int(p.name.split("=")[1]) for p in root.glob(f"{PARTITION_COLUMN}=*")}
 
     def _rows_of(self, name: str, year: int, which: str) -> str:
         """The rows of a yearly table for the winners of one year among `which` files, from the store."""
         store = self.sources.store
         chunks = self.sources.chunks if which == "winners" else self._chunks_of(which)
         source = _files_sql(self.con, name, store.table_files(name, chunks), f"{DOCUMENT_YEAR.name} = {year}")
-        return (f"SELECT s.* FROM ({source}) AS s JOIN winners AS w USING (source_file) WHERE w.fiscal_year = {year}"
+        columns = ", ".join(f"s.{f.name}" for f in file_schema(name))  # the files' columns: the year is the folder
+        return (f"SELECT {columns} FROM ({source}) AS s JOIN winners AS w USING (source_file) "
+                f"WHERE w.fiscal_year = {year}"
                 + ("" if which == "winners" else f" AND s.source_file IN (SELECT source_file FROM {which})"))
 
     def _chunks_of(self, which: str) -> list[str]:
@@ -311,7 +316,7 @@ class _Build:
         a fiscal year (a year without facts has no partition, as in a full build)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         table = self._table_of(target)
-        written = write_parquet(self.con, f"write {name} {part}", select, target, SCHEMAS[table])
+        written = write_parquet(self.con, f"write {name} {part}", select, target, file_schema(table))
         if written == 0 and ("-add-" in target.name or isinstance(part, int)):
             target.unlink()
             if target.parent != self.version / table and not any(target.parent.iterdir()):
@@ -396,15 +401,11 @@ def _run_target(version: Path, model: Model, run: RunInfo) -> Path:
 def _year_files(root: Path | None, name: str, year: int) -> list[Path]:
     if root is None:
         return []
-    if name in FACT_TABLES:
-        return sorted((root / name / f"fiscal_year={year}").glob("*.parquet"))
-    return sorted((root / name).glob(f"fy-{year}-*.parquet"))
+    return sorted((root / name / f"{PARTITION_COLUMN}={year}").glob("*.parquet"))
 
 
 def _year_target(version: Path, name: str, year: int, kind: str, run_id: str) -> Path:
-    if name in FACT_TABLES:
-        return version / name / f"fiscal_year={year}" / f"{kind}-{run_id}.parquet"
-    return version / name / f"fy-{year}-{kind}-{run_id}.parquet"
+    return version / name / f"{PARTITION_COLUMN}={year}" / f"{kind}-{run_id}.parquet"
 
 
 def _check_accounting(con: duckdb.DuckDBPyConnection, files_seen: int) -> None:

@@ -72,11 +72,3 @@ RUN_MEMORY_LIMIT = "128MB"
 def connect(path: Path, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     config = {"memory_limit": memory_limit} if memory_limit else {}
     return duckdb.connect(str(path), read_only=read_only, config=config)
-
-
-def open_warehouse(warehouse_dir: Path, read_only: bool = True) -> duckdb.DuckDBPyConnection:
-    """warehouse.duckdb with its views' relative paths resolved against the warehouse folder, wherever the
-    folder is (the one setting any client needs: SET file_search_path = '<warehouse folder>')."""
-    con = duckdb.connect(str(warehouse_dir / "warehouse.duckdb"), read_only=read_only)
-    con.execute(f"SET file_search_path = {literal(str(warehouse_dir.resolve()))}")
-    return con

@@ -134,6 +134,7 @@ def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
     for v in dump.votes:
         if v.field != "note":
             votes["project_key"].append(key)
+            votes["fiscal_year"].append(fy)
             votes["report_no"].append(v.report_no)
             votes["field"].append(v.field)
             votes["rendering"].append(v.rendering)
@@ -142,9 +143,10 @@ def stage_facts(rows: dict[str, Columns], dump: ParsedDump, key: str) -> None:
             votes["source_file"].append(source)
             votes[DOCUMENT_YEAR.name].append(fy)
     for step in dump.steps:
-        rows["project_plan_step"].add(project_key=key, step_no=step.step_no, description_th=step.description_th,
-                                      weight_pct=step.weight_pct, start_date=step.start_date,
-                                      end_date=step.end_date, source_file=source, document_fiscal_year=fy)
+        rows["project_plan_step"].add(project_key=key, fiscal_year=fy, step_no=step.step_no,
+                                      description_th=step.description_th, weight_pct=step.weight_pct,
+                                      start_date=step.start_date, end_date=step.end_date, source_file=source,
+                                      document_fiscal_year=fy)
 
 
 def _text(value: object) -> str | None:

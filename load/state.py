@@ -18,11 +18,10 @@ import pyarrow.parquet as pq
 from common.records import PullRecord
 from common.settings import SQL_DIR
 from load.duck import connect, execute, literal
-from load.publish import CURRENT, DUCKDB_FILE, prune_versions
+from load.layout import CURRENT, DUCKDB_FILE, STATE_DIR, prune_versions
 from load.tables import SCHEMAS, record_dict
 from transform.identity import RegistryEntry
 
-STATE_DIR = "_state"
 LEFTOVER_PREFIXES = (".staging-", ".trash-", ".chunks-", f".{DUCKDB_FILE}.", f".{CURRENT}.")
 # what a parse depends on: the code that decodes and parses (its records and text normalisation included),
 # and the reference file of name titles

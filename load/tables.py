@@ -60,11 +60,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("last_event", pa.string()), ("last_event_date", pa.date32()), ("reason_th", pa.string()),
     ]),
     "project_plan_step": pa.schema([
-        ("project_key", pa.string()), ("step_no", pa.int32()), ("description_th", pa.string()),
-        ("weight_pct", PCT), ("start_date", pa.date32()), ("end_date", pa.date32()), ("source_file", pa.string()),
+        ("project_key", pa.string()), ("fiscal_year", pa.int32()), ("step_no", pa.int32()),
+        ("description_th", pa.string()), ("weight_pct", PCT), ("start_date", pa.date32()), ("end_date", pa.date32()),
+        ("source_file", pa.string()),
     ]),
     "audit_value_vote": pa.schema([
-        ("project_key", pa.string()), ("report_no", pa.int32()), ("field", pa.string()),
+        ("project_key", pa.string()), ("fiscal_year", pa.int32()), ("report_no", pa.int32()), ("field", pa.string()),
         ("rendering", pa.int32()), ("value", pa.string()), ("decided_value", pa.string()),
         ("source_file", pa.string()),
     ]),
@@ -101,6 +102,18 @@ SCHEMAS: dict[str, pa.Schema] = {
 }
 FACT_TABLES = ("fact_monthly_progress", "fact_disbursement", "fact_network_event")
 STAGED_TABLES = (*FACT_TABLES, "audit_value_vote", "project_plan_step")  # built per dump, streamed to disk
+# Every table of STAGED_TABLES is published in <table>/fiscal_year=<BE>/ folders, the year in the folder's name
+# only (as pyarrow's, Spark's and polars' partitioned writers lay it out): a column both in the files and in
+# the folder names is refused by pandas.read_parquet and pyarrow.parquet.read_table ("Unable to merge").
+PARTITION_COLUMN = "fiscal_year"
+
+
+def file_schema(name: str) -> pa.Schema:
+    """The schema of a published table's Parquet files: its own, without the partition column of a yearly one."""
+    schema = SCHEMAS[name]
+    if name in STAGED_TABLES:
+        return schema.remove(schema.get_field_index(PARTITION_COLUMN))
+    return schema
 
 # what the parsing workers stage per document besides the facts: read by sql/staging and sql/marts
 WORK_SCHEMAS: dict[str, pa.Schema] = {

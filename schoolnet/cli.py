@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -120,23 +121,38 @@ def _add_trigger(sub: argparse._SubParsersAction) -> None:
 def _add_query(sub: argparse._SubParsersAction) -> None:
     query = sub.add_parser(
         "query", help="run SQL on the warehouse (read-only)",
-        description="Run one SQL statement read-only on warehouse.duckdb and print the result. "
-                    "The questions in sql/analyst/ are good starting points: "
+        description="Run SQL read-only on warehouse.duckdb and print each statement's result. Only reads run "
+                    "(SELECT/WITH/FROM, SHOW, DESCRIBE, SUMMARIZE, EXPLAIN, PRAGMA, SET VARIABLE): COPY, ATTACH, "
+                    "CREATE, INSTALL/LOAD and every write are refused, and DuckDB sees no file outside the "
+                    "warehouse. The questions in sql/analyst/ are good starting points: "
                     "schoolnet query \"$(cat sql/analyst/budget_burn_by_district_and_year.sql)\"",
     )
-    query.add_argument("sql", help="the SQL statement")
+    query.add_argument("sql", help="the SQL: one statement or several separated by ';'")
     query.add_argument("--warehouse-dir", type=Path, default=None, help=WAREHOUSE_HELP)
-    query.add_argument("--format", choices=FORMATS, default="table", help="output format")
+    query.add_argument("--format", choices=FORMATS, default="table",
+                       help="table (for a terminal), csv (lists as JSON, formulas neutralised) or json (decimals "
+                            "as exact numbers)")
+    query.add_argument("--output", type=Path, default=None, help="write to this file instead of the terminal")
+    query.add_argument("--bom", action=argparse.BooleanOptionalAction, default=None,
+                       help="start CSV with a UTF-8 byte-order mark, so Excel reads Thai (default: on for an "
+                            "--output ending in .csv, off otherwise)")
     query.set_defaults(handler=commands.query)
 
 
 def _add_export(sub: argparse._SubParsersAction) -> None:
     export = sub.add_parser(
-        "export", help="write an Excel workbook of the analyst questions",
-        description="Write an Excel workbook with one sheet per question of sql/analyst/ (and an index sheet): "
-                    "Thai headers with the column names under them, numbers as numbers, dates as dates.",
+        "export", help="write the warehouse for Excel, a laptop's DuckDB, or files",
+        description="Write the warehouse in the form it is taken elsewhere: --xlsx, an Excel workbook of the "
+                    "questions of sql/analyst/ (one sheet each, one header row, the Thai labels in its comments, "
+                    "numbers as numbers, dates as dates, ids as text); --duckdb, one self-contained DuckDB file of "
+                    "tables with their comments, which DuckDB 1.1 and newer open anywhere; --parquet or --csv, every "
+                    "table whole as DIR/<table>.parquet or .csv (UTF-8 with a BOM).",
     )
-    export.add_argument("--xlsx", type=Path, required=True, help="the workbook to write (e.g. schoolnet.xlsx)")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("--xlsx", type=Path, help="the workbook to write (e.g. schoolnet.xlsx)")
+    target.add_argument("--duckdb", type=Path, help="the DuckDB file to write (e.g. schoolnet-2026-12.duckdb)")
+    target.add_argument("--parquet", type=Path, metavar="DIR", help="a folder for one Parquet file per table")
+    target.add_argument("--csv", type=Path, metavar="DIR", help="a folder for one CSV file per table")
     export.add_argument("--warehouse-dir", type=Path, default=None, help=WAREHOUSE_HELP)
     export.set_defaults(handler=commands.export)
 
@@ -163,7 +179,12 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except BrokenPipeError:  # `schoolnet query ... | head`: the reader left; end quietly, as other tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

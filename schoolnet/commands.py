@@ -9,21 +9,35 @@ import sys
 from typing import TYPE_CHECKING
 
 from common.settings import Settings, SettingsError
+from common.text import printable
 
 if TYPE_CHECKING:
     from flows.summary import RunSummary
 
 
 def query(args: argparse.Namespace) -> int:
-    from load.analyst import QueryError, render, run_query
+    from load.analyst import QueryError, render, run_queries
 
     settings = Settings.from_env(warehouse_dir=args.warehouse_dir)
     try:
-        columns, rows = run_query(settings.warehouse_dir, args.sql)
+        results = run_queries(settings.warehouse_dir, args.sql)
     except QueryError as exc:
-        print(f"schoolnet: {exc}", file=sys.stderr)
+        print(f"schoolnet: {printable(str(exc))}", file=sys.stderr)
         return 1
-    print(render(columns, rows, args.format))
+    # a BOM lets Excel on Windows read UTF-8 Thai: on by default for a .csv file, off on a terminal or pipe
+    bom = args.bom if args.bom is not None else bool(args.output and args.output.suffix.lower() == ".csv")
+    parts = []
+    for i, result in enumerate(results):
+        if len(results) > 1 and args.format == "table":
+            parts.append(f"-- statement {i + 1}: {printable(result.sql)}")
+        if result.columns or args.format == "table":
+            parts.append(render(result.columns, result.rows, args.format, bom=bom and not parts))
+    text = "\n".join(parts)
+    if args.output:
+        args.output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        print(f"wrote {args.output}: {sum(len(r.rows) for r in results)} rows", file=sys.stderr)
+    else:
+        print(text)
     return 0
 
 
@@ -165,15 +179,23 @@ def trigger(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from load.export import QueryError, export_workbook
+    from load.export import QueryError, export_duckdb, export_tables, export_workbook
 
     settings = Settings.from_env(warehouse_dir=args.warehouse_dir)
     try:
-        sheets = export_workbook(settings.warehouse_dir, args.xlsx)
+        if args.xlsx:
+            sheets = export_workbook(settings.warehouse_dir, args.xlsx)
+            print(f"wrote {args.xlsx}: {len(sheets) - 1} questions, one sheet each")
+        elif args.duckdb:
+            tables = export_duckdb(settings.warehouse_dir, args.duckdb)
+            print(f"wrote {args.duckdb}: {len(tables)} tables (DuckDB 1.1 and newer open it)")
+        else:
+            folder, fmt = (args.parquet, "parquet") if args.parquet else (args.csv, "csv")
+            files = export_tables(settings.warehouse_dir, folder, fmt)
+            print(f"wrote {len(files)} {fmt} files to {folder}")
     except QueryError as exc:
-        print(f"schoolnet: {exc}", file=sys.stderr)
+        print(f"schoolnet: {printable(str(exc))}", file=sys.stderr)
         return 1
-    print(f"wrote {args.xlsx}: {len(sheets) - 1} questions, one sheet each")
     return 0
 
 

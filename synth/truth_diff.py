@@ -16,7 +16,7 @@ import duckdb
 from rapidfuzz.distance import Levenshtein
 
 from common.text import normalize_thai
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from synth.corpus import truth_path, world_path
 from synth.facts import FieldScore, score_fields
 

@@ -101,6 +101,7 @@ COMMENT ON COLUMN mart_network_year.last_event_date IS 'date of the latest repor
 COMMENT ON COLUMN mart_network_year.reason_th IS 'why it did not disburse, as the narrative says (disbursed = ''no'' only) [source: เนื่องจาก...]';
 COMMENT ON VIEW project_plan_step IS 'step plan of a web progress page [source: แผนการดำเนินงาน ขั้นตอน]';
 COMMENT ON COLUMN project_plan_step.project_key IS 'project [source: -]';
+COMMENT ON COLUMN project_plan_step.fiscal_year IS 'fiscal year (BE), the partition [source: ปีงบประมาณ]';
 COMMENT ON COLUMN project_plan_step.step_no IS 'step number [source: ขั้นตอน N]';
 COMMENT ON COLUMN project_plan_step.description_th IS 'step description [source: -]';
 COMMENT ON COLUMN project_plan_step.weight_pct IS 'weight of the step, percent [source: -]';
@@ -109,6 +110,7 @@ COMMENT ON COLUMN project_plan_step.end_date IS 'planned end [source: สิ้�
 COMMENT ON COLUMN project_plan_step.source_file IS 'raw file [source: -]';
 COMMENT ON VIEW audit_value_vote IS 'what each rendering of a dump said about each report value, and what was decided [source: -]';
 COMMENT ON COLUMN audit_value_vote.project_key IS 'project [source: -]';
+COMMENT ON COLUMN audit_value_vote.fiscal_year IS 'fiscal year (BE), the partition [source: ปีงบประมาณ]';
 COMMENT ON COLUMN audit_value_vote.report_no IS 'report number [source: -]';
 COMMENT ON COLUMN audit_value_vote.field IS 'date, progress_pct, cumulative_thb, plan_status or target_status; network_event:N, network_amount:N, network_reason:N for what a narrative says of network N [source: -]';
 COMMENT ON COLUMN audit_value_vote.rendering IS 'rendering number within the dump (1 = first) [source: -]';

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from tests.conftest import SAMPLE_RAW, SEEDS
 
 

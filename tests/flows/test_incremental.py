@@ -19,7 +19,7 @@ import pytest
 from common.settings import Settings
 from extract.reference import load_reference
 from flows.stages import run_once
-from load.publish import current_version
+from load.layout import current_version
 from load.store import STORE_DIR, Manifest
 from synth.corpus import generate, truth_path
 from tests.conftest import REFERENCE

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from tests.conftest import SAMPLE_RAW
 from tests.flows.prefect_server import BIN, PrefectServer, run_async
 

@@ -10,7 +10,7 @@ import pytest
 from common.settings import Settings
 from flows.lock import RunLockedError, warehouse_lock
 from flows.stages import run_once
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from load.tables import SCHEMAS
 from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 

@@ -14,7 +14,7 @@ import pytest
 from common.settings import PROJECT_ROOT, Settings
 from extract.reference import load_reference
 from flows.stages import run_once
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from synth.corpus import generate, truth_path, world_path
 from synth.truth_diff import network_years
 from tests.conftest import REFERENCE

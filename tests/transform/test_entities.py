@@ -7,7 +7,7 @@ import pytest
 from common.records import PersonMention
 from common.settings import MatchSettings, Settings
 from flows.stages import run_once
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from tests.conftest import REFERENCE, SEEDS
 from transform.districts import resolve_district
 from transform.entities import Evidence, fold_documents, resolve_entities

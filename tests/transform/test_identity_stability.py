@@ -8,7 +8,7 @@ import pytest
 
 from common.settings import Settings
 from flows.stages import run_once
-from load.duck import open_warehouse
+from load.door import open_warehouse
 from tests.conftest import REFERENCE, SEEDS
 
 SEED_001 = "001_d000cb5bc4147d98.txt"
