@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench fuzz venv clean serve
+.PHONY: run test lint bench bench-scans fuzz venv clean serve
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +21,16 @@ run: $(STAMP)
 serve: $(STAMP)
 	$(BIN)/schoolnet serve --with-server
 
+# The nightly-schedule tests mostly wait for the Prefect scheduler's minute (~3 of the suite's ~19 minutes,
+# little CPU): they run beside the rest, in a session of their own (own temp dir, own Prefect server).
+SCHEDULE_TESTS := tests/flows/test_nightly_schedule.py
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	@tmp=$$(mktemp -d); \
+	$(BIN)/python -m pytest -q -p no:cacheprovider --basetemp=$$tmp/schedule $(SCHEDULE_TESTS) \
+	    >$$tmp/schedule.log 2>&1 & schedule=$$!; \
+	$(BIN)/python -m pytest -q --ignore=$(SCHEDULE_TESTS); rest=$$?; \
+	wait $$schedule; scheduled=$$?; echo "--- $(SCHEDULE_TESTS) (run beside the rest):"; cat $$tmp/schedule.log; \
+	rm -rf $$tmp; test $$rest -eq 0 && test $$scheduled -eq 0
 
 $(VENV)/.bench-installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
@@ -30,6 +38,10 @@ $(VENV)/.bench-installed: $(STAMP)
 
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m synth.bench
+
+# only the scanned corpus of make bench: 200 printed and scanned forms read by tesseract (~30 min on 2 cores)
+bench-scans: $(VENV)/.bench-installed
+	$(BIN)/python -m synth.bench --scans-only
 
 fuzz: $(STAMP)
 	SCHOOLNET_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q tests/transform/test_fuzz.py -p no:cacheprovider

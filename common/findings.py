@@ -26,6 +26,8 @@ CHECKS: tuple[Check, ...] = (
     Check("renderings_disagree", WARNING, "the renderings disagree on a header value: the majority is stored"),
     Check("date_settled_by_order", WARNING, "renderings tied on a report date; the one candidate in order with "
           "its neighbours is stored"),
+    Check("total_settled_by_order", WARNING, "renderings (or OCR passes) tied on a running total; the one candidate "
+          "that keeps the series from going down between its neighbours is stored"),
     Check("unknown_status", WARNING, "a status phrase that fits no plan or target status"),
     Check("report_numbers_missing", WARNING, "no rendering holds some report numbers of the series"),
     Check("budget_missing", WARNING, "a proposal with no budget amount"),
@@ -42,6 +44,8 @@ CHECKS: tuple[Check, ...] = (
     # the corpus (sql/marts/dq_issue_corpus.sql)
     Check("duplicate_project_source", WARNING, "another file reports the same project; the more complete file "
           "is loaded, this one contributes no facts"),
+    Check("fiscal_year_from_period", WARNING, "no fiscal year could be read from a PDF or scan (misread, or its "
+          "passes disagree): the Buddhist-Era year its project period ends in is stored"),
     Check("fiscal_year_missing", ERROR, "no fiscal year: the dump's facts are not loaded"),
     Check("school_not_in_registry", WARNING, "a school named in a network listing that the BMA registry of its "
           "district does not have (a new or renamed school); kept as spelled, listed in entity_review"),
@@ -51,6 +55,9 @@ CHECKS: tuple[Check, ...] = (
     Check("warehouse_file_changed", WARNING, "warehouse.duckdb was changed since the last run wrote it (an analyst's "
           "tables or views in a read-write session): kept aside as warehouse.duckdb.changed-<run>, not replaced "
           "silently"),
+    Check("published_file_changed", WARNING, "a file of the published version was added, replaced or removed "
+          "since the run that published it (the version is read-only to the runs): not carried on, the new version "
+          "is built whole from the document store"),
     # the tests of the published tables (sql/models.toml)
     Check("unique", ERROR, "a key that must be unique appears more than once"),
     Check("not_null", ERROR, "a column that must be filled is NULL"),

@@ -14,6 +14,26 @@ class SettingsError(ValueError):
     """A setting is missing or malformed."""
 
 
+# the folders a run created through the Prefect API may read from and write into (os.pathsep-separated);
+# `schoolnet serve` sets it to the raw dir and warehouse it serves, unless it is set
+RUN_ROOTS_VARIABLE = "SCHOOLNET_RUN_ROOTS"
+
+
+def run_roots() -> list[Path]:
+    value = os.environ.get(RUN_ROOTS_VARIABLE, "")
+    return [Path(p).expanduser().resolve() for p in value.split(os.pathsep) if p.strip()]
+
+
+def check_within_roots(name: str, folder: Path, roots: list[Path]) -> None:
+    """A folder a run was asked to use through the API, refused unless it is one of the roots or inside one
+    (resolved: a symbolic link or '..' does not lead out)."""
+    resolved = folder.expanduser().resolve()
+    if not any(resolved == root or root in resolved.parents for root in roots):
+        allowed = ", ".join(str(r) for r in roots) or "none configured"
+        raise SettingsError(f"{name} {folder} is outside the folders this deployment may use ({allowed}; "
+                            f"{RUN_ROOTS_VARIABLE} adds others): refused")
+
+
 @dataclass(frozen=True)
 class MatchSettings:
     """Thresholds and weights of entity resolution (0-100 scales, as rapidfuzz scores)."""
@@ -55,7 +75,19 @@ class Settings:
     s3_endpoint_url: str | None = None  # an S3-compatible API for s3:// sources
     pull_retries: int = 4  # attempts per remote file (waits 0.5, 1, 2 s between them)
     pull_timeout_s: int = 30  # a remote that sends nothing for this long has failed this attempt
+    pull_deadline_s: int = 120  # a whole download (or listing) however the server drips it: then it fails
+    pull_max_files: int = 10_000  # files one listing may name; the rest are not pulled (the ledger says so)
+    # PDF files and scans (extract/documents.py): tesseract reads scans in one pass per page-segmentation mode
+    tesseract: str = "tesseract"  # the command, or a path to it
+    ocr_languages: str = "tha+eng"
+    ocr_passes: str = "6,4"  # tesseract --psm of each pass, comma-separated: every pass is a rendering
+    ocr_dpi: int = 300  # pages are rendered (and images scaled) to this resolution for OCR
+    ocr_page_timeout_s: int = 120  # one page in one pass: a page OCR does not finish in time is not read
+    max_pdf_pages: int = 50  # a PDF (or TIFF) with more pages is quarantined unread
     match: MatchSettings = field(default_factory=MatchSettings)
+
+    def ocr_passes_psm(self) -> tuple[int, ...]:
+        return tuple(int(p) for p in self.ocr_passes.split(","))
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -78,7 +110,14 @@ class Settings:
 def _coerce(name: str, value: object) -> object:
     if name in {"raw_dir", "warehouse_dir", "reference_dir", "sources_file"}:
         return Path(str(value))
-    if name in ("workers", "batch_size", "max_file_mb", "pull_retries", "pull_timeout_s"):
+    if name == "ocr_passes":
+        passes = [p.strip() for p in str(value).split(",")]
+        if not passes or not all(p.isdigit() and 0 <= int(p) <= 13 for p in passes):
+            raise SettingsError(f"ocr_passes must be tesseract page-segmentation modes (0-13) separated by "
+                                f"commas, e.g. 6,4; got {value!r}")
+        return ",".join(passes)
+    if name in ("workers", "batch_size", "max_file_mb", "pull_retries", "pull_timeout_s", "pull_deadline_s",
+                "pull_max_files", "ocr_dpi", "ocr_page_timeout_s", "max_pdf_pages"):
         try:
             n = int(str(value))
         except ValueError as exc:
@@ -86,6 +125,6 @@ def _coerce(name: str, value: object) -> object:
         if n < 1:
             raise SettingsError(f"{name} must be >= 1, got {n}")
         return n
-    if name in ("dask_address", "sources", "s3_endpoint_url"):
+    if name in ("dask_address", "sources", "s3_endpoint_url", "tesseract", "ocr_languages"):
         return str(value)
     raise SettingsError(f"unknown setting {name!r}")

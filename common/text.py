@@ -145,3 +145,16 @@ def printable(text: str, keep_newlines: bool = False) -> str:
     keep_newlines keeps line feeds and tabs (a CSV cell may hold them)."""
     pattern = _CONTROLS if keep_newlines else _CONTROLS_AND_LINES
     return pattern.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
+
+
+# what opens a code span, emphasis, a link, an image, a table cell, HTML or a heading; '-', '+' and '.' mean
+# something only at the start of a line, which a name never reaches (its newlines are escaped)
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#!|~>])")
+
+
+def markdown_escaped(text: str) -> str:
+    """Text shown as itself in Markdown (a Prefect artifact): control characters escaped (printable), HTML's
+    < and & as entities, every Markdown punctuation backslash-escaped, so a name cannot open a code span, a
+    link or a table cell."""
+    text = printable(text).replace("&", "&amp;").replace("<", "&lt;")
+    return _MARKDOWN.sub(r"\\\1", text)

@@ -34,6 +34,10 @@ class PullOptions:
     backoff_s: float = 0.5  # first wait; doubled after each failed attempt
     max_bytes: int = 20 << 20  # a larger remote file is refused (the run would quarantine it anyway)
 
+    @property
+    def limit(self) -> str:
+        return f"{self.max_bytes >> 20} MiB limit (SCHOOLNET_MAX_FILE_MB)"
+
 
 def unsafe_name(path: str) -> str | None:
     """Why a remote name cannot be landed under the raw dir, or None when it can."""
@@ -91,18 +95,25 @@ class Landing:
 
 
 def pull_source(source: Source, landing: Landing, previous: Mapping[str, PullRecord], options: PullOptions,
-                sleep: Callable[[float], None] = time.sleep) -> list[PullRecord]:
-    """Pull every file of one source; `previous` is the last record of each of its paths."""
+                sleep: Callable[[float], None] = time.sleep, records: list[PullRecord] | None = None,
+                ) -> list[PullRecord]:
+    """Pull every file of one source; `previous` is the last record of each of its paths. Each record is
+    appended to `records` as soon as it is known (a pull stopped midway still accounts for what it landed)."""
+    records = [] if records is None else records
+    first = len(records)
     try:
         listing = list(source.listing())
     except SourceError as exc:
-        return [PullRecord(source.url, "", "failed", error=str(exc))]
-    records: list[PullRecord] = []
+        records.append(PullRecord(source.url, "", "failed", error=str(exc)))
+        return records[first:]
+    if source.truncated:
+        records.append(PullRecord(source.url, "", "refused", error=f"the listing names {source.truncated} file(s) "
+                                  "more than the cap of links of one listing (SCHOOLNET_PULL_MAX_FILES): not pulled"))
     listed: set[str] = set()
     for remote in listing:
         why = remote.refused or unsafe_name(remote.path)
         if why is None and remote.size is not None and remote.size > options.max_bytes:
-            why = f"{remote.size} bytes, over the {options.max_bytes} byte limit"
+            why = f"{remote.size} bytes, over the {options.limit}"
         if why is not None:
             records.append(PullRecord(source.url, remote.path, "refused", size_bytes=remote.size, error=why))
             continue
@@ -113,7 +124,7 @@ def pull_source(source: Source, landing: Landing, previous: Mapping[str, PullRec
             records.append(PullRecord(source.url, path, "gone_at_source", record.etag, record.last_modified,
                                       record.size_bytes, record.content_sha256, record.landed_path,
                                       "no longer at the source; the landed file stays"))
-    return records
+    return records[first:]
 
 
 def _pull_file(source: Source, remote: Remote, before: PullRecord | None, landing: Landing, options: PullOptions,
@@ -130,6 +141,9 @@ def _pull_file(source: Source, remote: Remote, before: PullRecord | None, landin
         try:
             return _download(source, remote, known, before, landing, relative, options)
         except FetchError as exc:
+            if exc.refused:  # the source offers what the pull does not take: asking again changes nothing
+                return PullRecord(source.url, remote.path, "refused", remote.etag, remote.last_modified, remote.size,
+                                  error=str(exc))
             error = f"{exc} (attempt {attempt + 1} of {options.retries})"
             if not exc.retry:
                 break
@@ -156,7 +170,7 @@ def _download(source: Source, remote: Remote, known: Remote | None, before: Pull
     if size > options.max_bytes:
         scratch.unlink(missing_ok=True)
         return PullRecord(source.url, remote.path, "refused", served.etag, served.last_modified, size,
-                          error=f"{size} bytes, over the {options.max_bytes} byte limit")
+                          error=f"{size} bytes, over the {options.limit}")
     sha = _sha256(scratch)
     status = "unchanged" if known and before and before.content_sha256 == sha else "fetched"
     if status == "fetched":

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO, Protocol
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
 
@@ -26,11 +27,12 @@ class SourceError(RuntimeError):
 
 
 class FetchError(RuntimeError):
-    """One file could not be downloaded whole; `retry` says whether trying again may help."""
+    """One file could not be downloaded whole; `retry` says whether trying again may help; `refused`, that the
+    source offered what the pull does not take (too large)."""
 
-    def __init__(self, why: str, retry: bool):
+    def __init__(self, why: str, retry: bool, refused: bool = False):
         super().__init__(why)
-        self.retry = retry
+        self.retry, self.refused = retry, refused
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class Remote:
 class Source(Protocol):
     url: str  # as shown in logs and the ledger: no credentials
     name: str  # the folder under the raw dir
+    truncated: int  # files its last listing named beyond the cap of links (not pulled)
 
     def listing(self) -> Iterator[Remote]: ...
 
@@ -57,16 +60,48 @@ class Source(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    password: str
+
+
+def split_credentials(url: str) -> tuple[str, Credentials | None]:
+    """(the URL without user:password@, the credentials). A password may hold '/', '#', '?' or '@' unencoded
+    ('http://me:pa/ss#1@host/'): the credentials run to the last '@' before the host."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url, None
+    userinfo, _, tail = rest.rpartition("@")
+    if "/" in tail.split("?")[0].split("#")[0] and ":" not in userinfo:
+        return url, None  # an '@' in the path, no credentials before it
+    user, _, password = userinfo.partition(":")
+    return f"{scheme}://{tail}", Credentials(unquote(user), unquote(password))
+
+
 def redacted(url: str) -> str:
-    """The URL without user:password@ (never printed, logged or stored)."""
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")
-                                     if parts.hostname else parts.netloc))
+    """The URL without user:password@ (never printed, logged or stored); an IPv6 host in its brackets."""
+    clean, _ = split_credentials(url)
+    parts = urlsplit(clean)
+    host = parts.hostname
+    if not host:
+        return clean
+    shown = f"[{host}]" if ":" in host else host
+    return urlunsplit(parts._replace(netloc=shown + (f":{parts.port}" if parts.port else "")))
+
+
+def scrubbed(text: str, credentials: Credentials | None) -> str:
+    """A message with the password (as given, quoted, or within a URL) replaced by '***'."""
+    if credentials is None or not credentials.password:
+        return text
+    for form in {credentials.password, quote(credentials.password, safe=""), quote(credentials.password)}:
+        text = text.replace(form, "***")
+    return text
 
 
 def default_name(url: str) -> str:
     """A folder name for a source: host (and port) and path for HTTP, bucket and prefix for S3."""
-    parts = urlsplit(url)
+    parts = urlsplit(redacted(url))
     raw = (parts.hostname or "") + (f"-{parts.port}" if parts.port else "") + parts.path
     if parts.scheme == "s3":
         raw = parts.netloc + parts.path
@@ -83,21 +118,41 @@ class _Links(HTMLParser):
             self.hrefs += [v for k, v in attrs if k == "href" and v]
 
 
-class HttpFolder:
-    """An HTML page of links; a link that ends with '/' is a sub-folder."""
+@dataclass(frozen=True)
+class Limits:
+    """What a source may cost: bytes and seconds per file, seconds and links per listing, redirects."""
 
-    def __init__(self, url: str, name: str | None = None, timeout_s: float = 30.0):
-        self.base = url if url.endswith("/") else url + "/"
+    max_bytes: int = 20 << 20  # decoded bytes of one file (a gzip bomb is stopped at this many)
+    file_deadline_s: float = 120.0  # a whole download, however the server drips it
+    listing_deadline_s: float = 120.0  # a whole listing, its sub-folders included
+    max_links: int = 10_000  # files a listing may name; the rest are not pulled (and the ledger says so)
+    max_redirects: int = 5
+
+
+class HttpFolder:
+    """An HTML page of links; a link that ends with '/' is a sub-folder. Redirects are followed only to
+    addresses under the source's own URL; a download asks for the identity encoding, and is stopped past
+    the byte budget (decoded bytes) or the deadline."""
+
+    def __init__(self, url: str, name: str | None = None, timeout_s: float = 30.0, limits: Limits | None = None):
+        clean, self.credentials = split_credentials(url)
+        self.base = clean if clean.endswith("/") else clean + "/"
         self.url = redacted(self.base)
         self.name = name or default_name(self.url)
+        self.limits = limits or Limits()
+        auth = (self.credentials.user, self.credentials.password) if self.credentials else None
         self.client = httpx.Client(timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 10.0)),
-                                   follow_redirects=True, headers={"User-Agent": "schoolnet-pull"})
+                                   follow_redirects=False, auth=auth, trust_env=False,
+                                   headers={"User-Agent": "schoolnet-pull", "Accept-Encoding": "identity"})
+        self.truncated = 0  # links past max_links in the last listing
 
     def listing(self) -> Iterator[Remote]:
         folders, seen = [self.base], {self.base}
+        deadline = time.monotonic() + self.limits.listing_deadline_s
+        yielded = 0
         while folders:
             folder = folders.pop(0)
-            for href in self._links(folder):
+            for href in self._links(folder, deadline):
                 target = urljoin(folder, href)
                 if target.split("#")[0].split("?")[0] in (folder, "") or "?" in href:
                     continue  # the folder itself, sort links of autoindex pages
@@ -112,22 +167,68 @@ class HttpFolder:
                     if target not in seen and len(seen) < MAX_FOLDERS:
                         seen.add(target)
                         folders.append(target)
+                elif yielded >= self.limits.max_links:
+                    self.truncated += 1
                 else:
+                    yielded += 1
                     yield Remote(unquote(target[len(self.base):]), href=target)
 
-    def _links(self, folder: str) -> list[str]:
+    def _get(self, url: str, headers: dict[str, str] | None = None) -> httpx.Response:
+        """A streamed GET, redirects followed by hand and only under the source's URL (the caller closes it)."""
+        for _ in range(self.limits.max_redirects + 1):
+            response = self.client.send(self.client.build_request("GET", url, headers=headers), stream=True)
+            if response.status_code not in (301, 302, 303, 307, 308):
+                return response
+            target = urljoin(url, response.headers.get("location", ""))
+            response.close()
+            if not target.startswith(self.base):
+                raise FetchError(f"redirected to {redacted(target)}, outside the source: refused", retry=False)
+            url = target
+        raise FetchError(f"more than {self.limits.max_redirects} redirects", retry=False)
+
+    def _links(self, folder: str, deadline: float) -> list[str]:
         try:
-            response = self.client.get(folder)
+            response = self._get(folder)
+            try:
+                if response.status_code >= 400:
+                    raise SourceError(f"{redacted(folder)} cannot be listed: HTTP {response.status_code}")
+                if "html" not in response.headers.get("content-type", "html"):
+                    raise SourceError(f"{redacted(folder)} is not a folder listing (content-type "
+                                      f"{response.headers.get('content-type')})")
+                body = self._body(response, self.limits.max_bytes, deadline, f"the listing {redacted(folder)}")
+            finally:
+                response.close()
+        except FetchError as exc:
+            raise SourceError(f"{redacted(folder)} cannot be listed: {exc}") from None
         except httpx.HTTPError as exc:
-            raise SourceError(f"{redacted(folder)} cannot be listed: {type(exc).__name__}: {exc}") from exc
-        if response.status_code >= 400:
-            raise SourceError(f"{redacted(folder)} cannot be listed: HTTP {response.status_code}")
-        if "html" not in response.headers.get("content-type", "html"):
-            raise SourceError(f"{redacted(folder)} is not a folder listing (content-type "
-                              f"{response.headers.get('content-type')})")
+            why = scrubbed(f"{type(exc).__name__}: {exc}", self.credentials)
+            raise SourceError(f"{redacted(folder)} cannot be listed: {why}") from None
         parser = _Links()
-        parser.feed(response.text)
+        parser.feed(body.decode(response.encoding or "utf-8", errors="replace"))
         return parser.hrefs
+
+    def _body(self, response: httpx.Response, budget: int, deadline: float, what: str,
+              into: BinaryIO | None = None) -> bytes:
+        """The response's decoded bytes (into `into`, or returned), stopped past `budget` bytes or `deadline`;
+        its wire length checked against Content-Length."""
+        expected = int(response.headers["content-length"]) if "content-length" in response.headers else None
+        if expected is not None and response.headers.get("content-encoding", "identity") == "identity" \
+                and expected > budget:
+            raise FetchError(f"{expected} bytes announced, over the {budget >> 20} MiB limit", retry=False,
+                             refused=True)
+        kept: list[bytes] = []
+        received = 0
+        for chunk in response.iter_bytes():  # whatever arrived: a fixed size would wait for a drip to fill it
+            received += len(chunk)
+            if received > budget:
+                raise FetchError(f"over the {budget >> 20} MiB limit ({received} bytes decoded so far): stopped",
+                                 retry=False, refused=True)
+            if time.monotonic() > deadline:
+                raise FetchError(f"{what} took longer than its deadline: stopped", retry=False)
+            (into.write(chunk) if into is not None else kept.append(chunk))
+        if expected is not None and response.num_bytes_downloaded != expected:
+            raise FetchError(f"truncated: {response.num_bytes_downloaded} of {expected} bytes", retry=True)
+        return b"".join(kept)
 
     def fetch(self, remote: Remote, known: Remote | None, into: BinaryIO) -> Remote | None:
         headers = {}
@@ -135,27 +236,29 @@ class HttpFolder:
             headers["If-None-Match"] = known.etag
         if known and known.last_modified:
             headers["If-Modified-Since"] = known.last_modified
+        deadline = time.monotonic() + self.limits.file_deadline_s
         try:
-            with self.client.stream("GET", remote.href, headers=headers) as response:
+            response = self._get(remote.href, headers)
+            try:
                 if response.status_code == 304:
                     return None
                 if response.status_code >= 500 or response.status_code == 429:
                     raise FetchError(f"HTTP {response.status_code}", retry=True)
                 if response.status_code >= 400:
                     raise FetchError(f"HTTP {response.status_code}", retry=False)
-                expected = int(response.headers["content-length"]) if "content-length" in response.headers else None
-                received = 0
-                for chunk in response.iter_bytes(CHUNK):
-                    into.write(chunk)
-                    received += len(chunk)
+                size = into.tell()
+                self._body(response, self.limits.max_bytes, deadline, "the download", into)
+                received = into.tell() - size
+            finally:
+                response.close()
         except httpx.TimeoutException as exc:
             raise FetchError(f"timed out ({type(exc).__name__})", retry=True) from exc
         except httpx.RemoteProtocolError as exc:  # the body ended before its Content-Length
-            raise FetchError(f"truncated: {exc}", retry=True) from exc
+            raise FetchError(scrubbed(f"truncated: {exc}", self.credentials), retry=True) from exc
         except httpx.TransportError as exc:  # refused, reset, dropped mid-body
-            raise FetchError(f"{type(exc).__name__}: {exc}", retry=True) from exc
-        if expected is not None and received != expected:
-            raise FetchError(f"truncated: {received} of {expected} bytes", retry=True)
+            raise FetchError(scrubbed(f"{type(exc).__name__}: {exc}", self.credentials), retry=True) from exc
+        except httpx.DecodingError as exc:
+            raise FetchError(f"the body cannot be decoded: {type(exc).__name__}", retry=False) from exc
         return Remote(remote.path, response.headers.get("etag"), response.headers.get("last-modified"), received,
                       remote.href)
 
@@ -163,8 +266,12 @@ class HttpFolder:
 class S3Prefix:
     """Objects under s3://bucket/prefix/ of an S3-compatible API (credentials: the usual AWS variables)."""
 
-    def __init__(self, url: str, name: str | None = None, endpoint_url: str | None = None, timeout_s: float = 30.0):
+    def __init__(self, url: str, name: str | None = None, endpoint_url: str | None = None, timeout_s: float = 30.0,
+                 limits: Limits | None = None):
         import s3fs  # only a pull from S3 pays for importing it
+
+        self.limits = limits or Limits()
+        self.truncated = 0
 
         parts = urlsplit(url)
         self.bucket, self.prefix = parts.netloc, parts.path.strip("/")
@@ -180,9 +287,14 @@ class S3Prefix:
             objects = self.fs.find(self.root, detail=True)
         except Exception as exc:  # noqa: BLE001 - botocore and aiohttp raise many kinds: all mean "cannot list"
             raise SourceError(f"{self.url} cannot be listed: {type(exc).__name__}: {exc}") from exc
+        taken = 0
         for key, info in sorted(objects.items()):
             if info.get("type") == "directory":
                 continue
+            if taken >= self.limits.max_links:
+                self.truncated += 1
+                continue
+            taken += 1
             relative = key[len(self.root):].lstrip("/")
             modified = info.get("LastModified")
             yield Remote(relative, (info.get("ETag") or "").strip('"') or None,
@@ -192,11 +304,19 @@ class S3Prefix:
         if known and remote.etag and known.etag == remote.etag and known.size == remote.size:
             return None  # the listing already told: no request needed
         received = 0
+        deadline = time.monotonic() + self.limits.file_deadline_s
         try:
             with self.fs.open(remote.href, "rb", block_size=CHUNK * 16) as fh:
                 while chunk := fh.read(CHUNK):
-                    into.write(chunk)
                     received += len(chunk)
+                    if received > self.limits.max_bytes:
+                        raise FetchError(f"over the {self.limits.max_bytes >> 20} MiB limit: stopped", retry=False,
+                                         refused=True)
+                    if time.monotonic() > deadline:
+                        raise FetchError("the download took longer than its deadline: stopped", retry=False)
+                    into.write(chunk)
+        except FetchError:
+            raise
         except FileNotFoundError as exc:
             raise FetchError("gone while listing", retry=False) from exc
         except Exception as exc:  # noqa: BLE001 - timeouts, resets and 5xx surface as many kinds
@@ -207,14 +327,29 @@ class S3Prefix:
 
 
 def open_source(url: str, name: str | None = None, endpoint_url: str | None = None,
-                timeout_s: float = 30.0) -> Source:
-    """The source a URL names; ValueError for a scheme that is neither."""
-    scheme = urlsplit(url).scheme
+                timeout_s: float = 30.0, limits: Limits | None = None) -> Source:
+    """The source a URL names; ValueError for a scheme that is neither, or a name that is no folder name."""
+    if name is not None and (why := unsafe_source_name(name)):
+        raise SourcesConfigError(f"source name {name!r} of {redacted(url)}: {why}")
+    scheme = url.partition("://")[0].lower()
     if scheme in ("http", "https"):
-        return HttpFolder(url, name, timeout_s)
+        return HttpFolder(url, name, timeout_s, limits)
     if scheme == "s3":
-        return S3Prefix(url, name, endpoint_url, timeout_s)
+        return S3Prefix(url, name, endpoint_url, timeout_s, limits)
     raise ValueError(f"{redacted(url)}: not an http(s):// folder listing or an s3://bucket/prefix/")
+
+
+def unsafe_source_name(name: str) -> str | None:
+    """Why a source's name cannot be its folder under the raw dir (it must be one plain folder name)."""
+    if not name or name in (".", "..") or name.startswith("."):
+        return "empty, '.', '..' or hidden"
+    if "/" in name or "\\" in name or (len(name) > 1 and name[1] == ":"):
+        return "a path, not one folder name"
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in name):
+        return "control characters in the name"
+    if len(name.encode()) > 200:
+        return "over 200 bytes"
+    return None
 
 
 @dataclass(frozen=True)

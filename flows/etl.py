@@ -8,6 +8,7 @@ the cluster.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -20,11 +21,11 @@ from prefect.states import Failed, State
 from prefect.task_runners import TaskRunner
 from pydantic import Field
 
-from common.settings import Settings
+from common.settings import Settings, SettingsError, check_within_roots, run_roots
 from flows import stages
-from flows.lock import RunLockedError, warehouse_lock
+from flows.lock import NotAWarehouseError, RunLockedError, warehouse_lock
 from flows.pull import pull_flow
-from flows.summary import RunSummary
+from flows.summary import RunFailedError, RunSummary
 from flows.workers import Batch, BatchResult, WorkerConfig, process_batch
 from transform.values import BE_OFFSET, FISCAL_YEAR_BE_MAX, FISCAL_YEAR_BE_MIN, fiscal_year_from_user
 
@@ -32,6 +33,21 @@ from transform.values import BE_OFFSET, FISCAL_YEAR_BE_MAX, FISCAL_YEAR_BE_MIN, 
 # schema says so, so the API refuses `--param fiscal_year=1800` before a run is even created
 FiscalYear = Annotated[int, Field(ge=FISCAL_YEAR_BE_MIN, le=FISCAL_YEAR_BE_MAX)] | Annotated[
     int, Field(ge=FISCAL_YEAR_BE_MIN - BE_OFFSET, le=FISCAL_YEAR_BE_MAX - BE_OFFSET)] | None
+
+
+class _ReportedFailure(logging.Filter):
+    """Prefect 3.8.8 logs every failed run of a deployment a second time, as "Engine execution exited with
+    unexpected exception" with the traceback of its own state.result() (flow_engine.run_flow, called with an
+    error logger by prefect.engine). A run that failed the way schoolnet reports failures (a Failed state
+    holding a RunFailedError: its message is the state's, logged once by "Finished in state Failed(...)") is
+    not unexpected: that record is dropped; any other exception is logged as Prefect logs it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(error, RunFailedError) and "unexpected exception" in str(record.msg))
+
+
+logging.getLogger("prefect.flow_runs").addFilter(_ReportedFailure())
 
 
 @task(name="parse-batch", cache_policy=NO_CACHE)
@@ -61,6 +77,12 @@ def default_task_runner() -> TaskRunner | None:
     return DaskTaskRunner(address=address)
 
 
+def _created_through_the_api() -> bool:
+    """A run of a deployment (scheduled, or created by anyone the API lets in), not a call from Python."""
+    context = FlowRunContext.get()
+    return context is not None and context.flow_run is not None and context.flow_run.deployment_id is not None
+
+
 def _on_dask() -> bool:
     context = FlowRunContext.get()
     return context is not None and type(context.task_runner).__name__ == "DaskTaskRunner"
@@ -83,19 +105,24 @@ def etl_flow(raw_dir: str | None = None, warehouse_dir: str | None = None, fisca
     year = fiscal_year_from_user(fiscal_year) if fiscal_year is not None else None
     pull_failed = None
     try:
-        with warehouse_lock(Path(settings.warehouse_dir)):
+        if _created_through_the_api():  # anyone with the API's auth string: only the folders served
+            roots = run_roots()
+            check_within_roots("raw_dir", Path(settings.raw_dir), roots)
+            check_within_roots("warehouse_dir", Path(settings.warehouse_dir), roots)
+        with warehouse_lock(Path(settings.warehouse_dir), Path(settings.raw_dir)):
             if pull:
                 pulled = pull_flow(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
                                    return_state=True)
                 pull_failed = pulled.message if pulled.is_failed() else None
             summary = stages.run_stages(settings, stages.new_run_id(), year, full_refresh, step=as_task,
                                         runner=_batches_as_tasks if _on_dask() else None, verify=verify)
-    except RunLockedError as exc:  # one line in the run's log, not a traceback
-        return Failed(message=str(exc))
+    except (RunLockedError, NotAWarehouseError, SettingsError) as exc:  # one line in the run's log
+        return Failed(message=str(exc), data=RunFailedError(str(exc)))
     get_run_logger().info(summary.as_text())
     publish_artifacts(summary)
     if pull_failed:  # the warehouse was still rebuilt from what had landed; the run says the pull failed
-        return Failed(message=f"the pull failed ({pull_failed}); the ETL ran on what had landed", data=summary)
+        message = f"the pull failed ({pull_failed}); the ETL ran on what had landed"
+        return Failed(message=message, data=RunFailedError(message, summary))
     return summary
 
 

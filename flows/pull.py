@@ -15,7 +15,7 @@ from common.settings import Settings
 from extract.sources import SourceSpec, configured_sources
 from flows import stages
 from flows.lock import warehouse_lock
-from flows.summary import PullSummary
+from flows.summary import PullSummary, RunFailedError
 
 
 @task(name="pull-sources", cache_policy=NO_CACHE)
@@ -43,12 +43,12 @@ def pull_flow(sources: list[str] | None = None, raw_dir: str | None = None, ware
     """
     settings = Settings.from_env(raw_dir=raw_dir, warehouse_dir=warehouse_dir)
     specs = sources_of(settings, sources, endpoint_url)
-    with warehouse_lock(Path(settings.warehouse_dir)):
+    with warehouse_lock(Path(settings.warehouse_dir), Path(settings.raw_dir)):
         summary = pull_task(settings, specs, stages.new_run_id())
     get_run_logger().info(summary.as_text())
     create_markdown_artifact(key="schoolnet-pull-summary", markdown=summary.as_markdown(),
                              description=f"Pull {summary.run_id}")
     if summary.failed:
-        return Failed(message=f"{len(summary.failures)} file(s) or source(s) failed: {summary.failures[0]}",
-                      data=summary)
+        message = f"{len(summary.failures)} file(s) or source(s) failed: {summary.failures[0]}"
+        return Failed(message=message, data=RunFailedError(message, summary))
     return Completed(data=summary)

@@ -21,14 +21,15 @@ from common.memory import fewer_collections, release_freed_memory
 from common.records import Reference
 from common.settings import Settings
 from extract.discover import scan_files
+from extract.documents import OcrSettings
 from extract.pull import Landing, PullOptions, pull_source
 from extract.reference import load_overrides, load_reference
-from extract.sources import SourceSpec, open_source
+from extract.sources import Limits, SourceSpec, open_source
 from flows.lock import warehouse_lock
 from flows.summary import PullSummary, RunSummary, progress_bar
 from flows.workers import PARALLEL_FROM, BatchRunner, WorkerConfig, process_pool_runner
 from load.assemble import RULE_KEYS, Delta, RunInfo, Sources
-from load.layout import current_version
+from load.layout import current_version, published_changes
 from load.publish import CheckFailure, projects_in_year, publish, published_row_counts, republish
 from load.report import REPORT_DIR, start_engine
 from load.state import STATE_DIR, assembly_fingerprint, last_pulls, read_previous_registry, write_pull_ledger
@@ -93,30 +94,34 @@ def run_stages(settings: Settings, run_id: str, fiscal_year: int | None = None, 
 
 def pull(settings: Settings, specs: list[SourceSpec], run_id: str) -> PullSummary:
     """Fetch every source into the raw dir (the caller holds the warehouse lock); the pull ledger goes to
-    the warehouse's state, and into the warehouse at the next publish."""
+    the warehouse's state, and into the warehouse at the next publish, also when the pull is stopped midway
+    (what landed by then is accounted for)."""
     summary = PullSummary(run_id, str(settings.raw_dir))
     if not specs:
         return summary
     landing = Landing(settings.raw_dir, settings.warehouse_dir / STATE_DIR)
     options = PullOptions(retries=settings.pull_retries, max_bytes=settings.max_file_mb << 20)
-    sources = [open_source(s.url, s.name, s.endpoint_url or settings.s3_endpoint_url, settings.pull_timeout_s)
-               for s in specs]
+    limits = Limits(max_bytes=options.max_bytes, file_deadline_s=settings.pull_deadline_s,
+                    listing_deadline_s=settings.pull_deadline_s, max_links=settings.pull_max_files)
+    sources = [open_source(s.url, s.name, s.endpoint_url or settings.s3_endpoint_url, settings.pull_timeout_s,
+                           limits) for s in specs]
     landing.clean([s.name for s in sources])
     previous = last_pulls(settings.warehouse_dir)
-    records = []
-    for source in sources:
-        done = pull_source(source, landing, previous.get(source.url, {}), options)
-        records += done
-        summary.counts[source.url] = Counter(r.status for r in done)
-        summary.failures += [f"{source.url}{r.remote_path}: {r.error}" for r in done if r.status == "failed"]
-    write_pull_ledger(settings.warehouse_dir, run_id, records, datetime.now(UTC))
+    records: list = []
+    try:
+        for source in sources:
+            done = pull_source(source, landing, previous.get(source.url, {}), options, records=records)
+            summary.counts[source.url] = Counter(r.status for r in done)
+            summary.failures += [f"{source.url}{r.remote_path}: {r.error}" for r in done if r.status == "failed"]
+    finally:
+        write_pull_ledger(settings.warehouse_dir, run_id, records, datetime.now(UTC))
     return summary
 
 
 def run_once(settings: Settings, fiscal_year: int | None = None, full_refresh: bool = False,
              verify: bool = False) -> RunSummary:
     """The whole run without Prefect."""
-    with warehouse_lock(settings.warehouse_dir):
+    with warehouse_lock(settings.warehouse_dir, settings.raw_dir):
         return run_stages(settings, new_run_id(), fiscal_year, full_refresh, verify=verify)
 
 
@@ -148,8 +153,13 @@ def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = 
     ingested.files["unchanged"] = sum(s == "loaded" for s in plan.kept.column("status").to_pylist())
     ingested.files["quarantined"] = plan.kept.num_rows - ingested.files["unchanged"]
     ingested.quarantined = _kept_quarantined(plan.kept)
+    # scans: each parsing process reads `workers` documents at once, one tesseract each (a batch of the store is
+    # 384 files: a few hundred scans are one batch, so one process, whose tesseracts keep every core busy)
+    ocr = OcrSettings(settings.tesseract, settings.ocr_languages, settings.ocr_passes_psm(), settings.ocr_dpi,
+                      settings.max_pdf_pages, settings.ocr_page_timeout_s, threads=1)
     config = WorkerConfig(str(settings.raw_dir), str(store.chunks_root), str(settings.reference_dir),
-                          settings.match, store.fingerprint, settings.max_file_mb << 20)
+                          settings.match, store.fingerprint, settings.max_file_mb << 20,
+                          frozenset(listed.undecodable), ocr, str(store.ocr_root), settings.workers)
     report = progress or progress_bar
     run_batches = runner or process_pool_runner(settings.workers)
     done = 0
@@ -235,6 +245,8 @@ def _built_from(store: Store, settings: Settings) -> Path | None:
     manifest = store.manifest
     if previous is None or store.empty or manifest.version != previous.name or manifest.assembly != \
             assembly_fingerprint():
+        return None
+    if published_changes(settings.warehouse_dir):  # a file added or changed in it: nothing of it is carried
         return None
     return previous
 

@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common.text import markdown_escaped, printable
+
 FILE_STATUSES = ("loaded", "unchanged", "quarantined")
 
 
@@ -41,12 +43,12 @@ class RunSummary:
 
     def headline(self) -> str:
         year = f", fiscal year {self.fiscal_year} only" if self.fiscal_year else ""
-        return (f"schoolnet run {self.run_id}: {sum(self.files.values())} file(s) in {self.raw_dir} -> "
-                f"{self.warehouse_dir}{year}")
+        return (f"schoolnet run {self.run_id}: {sum(self.files.values())} file(s) in {printable(self.raw_dir)} -> "
+                f"{printable(self.warehouse_dir)}{year}")
 
     def as_text(self) -> str:
         lines = [self.headline(), "  files: " + ", ".join(f"{r['status']} {r['files']}" for r in self.file_table())]
-        lines += [f"  quarantined {name}: {reason}" for name, reason in self.quarantined]
+        lines += [f"  quarantined {printable(name)}: {printable(reason)}" for name, reason in self.quarantined]
         lines += [f"  {self.year_note}"] if self.year_note else []
         lines.append("  rows: " + ", ".join(f"{t} {n}" for t, n in sorted(self.rows.items())))
         if self.findings:
@@ -60,10 +62,11 @@ class RunSummary:
 
     def as_markdown(self) -> str:
         """The summary as the Prefect markdown artifact shows it."""
-        lines = [f"# {self.headline()}", "", "| files | count |", "|---|---|"]
+        lines = [f"# {markdown_escaped(self.headline())}", "", "| files | count |", "|---|---|"]
         lines += [f"| {r['status']} | {r['files']} |" for r in self.file_table()]
         if self.quarantined:
-            lines += ["", "## Quarantined", ""] + [f"- `{name}`: {reason}" for name, reason in self.quarantined]
+            lines += ["", "## Quarantined", ""] + [f"- {markdown_escaped(name)}: {markdown_escaped(reason)}"
+                                                  for name, reason in self.quarantined]
         lines += ["", f"**{self.year_note}**"] if self.year_note else []
         lines += ["", "## Rows per table", "", "| table | rows |", "|---|---|"]
         lines += [f"| {t} | {n} |" for t, n in sorted(self.rows.items())]
@@ -73,7 +76,7 @@ class RunSummary:
         if self.check_failures:
             lines += ["", f"**SQL checks found {self.check_failures} error(s)**: see dq_issue"]
         if self.report:
-            lines += ["", f"Report: [{self.report}]({Path(self.report).as_uri()})"]
+            lines += ["", f"Report: [{markdown_escaped(self.report)}]({Path(self.report).as_uri()})"]
         return "\n".join(lines)
 
 
@@ -106,12 +109,26 @@ class PullSummary:
         out = [f"{source}: " + ", ".join(f"{s} {c.get(s, 0)}" for s in
                                          ("fetched", "unchanged", "failed", "refused", "gone_at_source"))
                for source, c in sorted(self.counts.items())]
-        return out + [f"FAILED {line}" for line in self.failures]
+        return out + [f"FAILED {printable(line)}" for line in self.failures]
 
     def as_text(self) -> str:
-        head = f"schoolnet pull {self.run_id} into {self.raw_dir}" + ("" if self.counts else ": no source configured")
+        head = f"schoolnet pull {self.run_id} into {printable(self.raw_dir)}" + (
+            "" if self.counts else ": no source configured")
         return "\n".join([head, *(f"  {line}" for line in self.lines())])
 
     def as_markdown(self) -> str:
-        return "\n".join([f"# schoolnet pull `{self.run_id}`", "", f"Into `{self.raw_dir}`", "",
-                          *(f"- {line}" for line in self.lines())])
+        return "\n".join([f"# schoolnet pull {markdown_escaped(self.run_id)}", "",
+                          f"Into {markdown_escaped(self.raw_dir)}", "",
+                          *(f"- {markdown_escaped(line)}" for line in self.lines())])
+
+
+class RunFailedError(RuntimeError):
+    """What a failed flow's state holds (Prefect raises it from state.result(); a failed state's data must be
+    an exception): the message, and the summary of what the run did all the same."""
+
+    def __init__(self, message: str, summary: RunSummary | PullSummary | None = None):
+        super().__init__(message, summary)
+        self.message, self.summary = message, summary
+
+    def __str__(self) -> str:
+        return self.message

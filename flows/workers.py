@@ -16,14 +16,15 @@ import signal
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from common.memory import collect_less
 from common.records import ParsedDump, Reference
 from common.settings import MatchSettings
-from extract.discover import RawFile, SymlinkError, decode_dump, read_raw
+from extract.discover import RawFile, SymlinkError, decode_dump, lstat_shown, read_raw
+from extract.documents import DocumentError, OcrSettings, read_document, sniff
 from extract.reference import load_overrides, load_reference
 from load.staging import new_rows, stage_document, write_chunk
 from load.tables import arrow_tables
@@ -31,7 +32,9 @@ from transform.agencies import place
 from transform.entities import Evidence, person_pins
 from transform.parse import parse_or_quarantine
 from transform.people import TitleBook, title_book
+from transform.scanned import parse_document
 
+DOCUMENT_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
 # (chunk id, [(file named relative to the raw dir, the content hash the store had for it, or None)])
 Batch = tuple[str, list[tuple[str, str | None]]]
@@ -48,6 +51,10 @@ class WorkerConfig:
     match: MatchSettings
     fingerprint: str  # the store's (load/store.py): a process keeps what it loaded only for the same inputs
     max_bytes: int = 20 << 20
+    undecodable: frozenset[str] = frozenset()  # listed names (bytes escaped) that are not valid UTF-8
+    ocr: OcrSettings = OcrSettings()
+    ocr_cache_dir: str | None = None  # the store's OCR texts (<store>/ocr/<sha256>-<settings>.json)
+    documents_at_once: int = 1  # PDF files and scans read at once by one process (one tesseract each)
 
 
 @dataclass
@@ -108,8 +115,7 @@ def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResu
     files: Counter = Counter()
     quarantined: list[tuple[str, str]] = []
     chunk_id, names = batch
-    for source_file, stored_sha in names:
-        found = _read_and_parse(source_file, state)
+    for (source_file, stored_sha), found in zip(names, _outcomes(names, state), strict=True):
         if found.dump is not None:
             placement = place(found.dump, state.reference, state.config.match)
             people = evidence.add_document(found.dump, placement.district_id, state.pins, placement.home)
@@ -128,22 +134,63 @@ def process_batch(batch: Batch, config: WorkerConfig | None = None) -> BatchResu
     return BatchResult(chunk_id, evidence, files, quarantined)
 
 
+def _outcomes(names: list[tuple[str, str | None]], state: _WorkerState) -> Iterator[_Outcome]:
+    """Each file read and parsed, in order. A batch with PDF files or scans reads `documents_at_once` files at
+    a time (OCR is tesseract's work, in processes of its own: the cores stay busy across documents, with no
+    wait at each document's end); a few outcomes ahead, never the whole batch in memory."""
+    at_once = state.config.documents_at_once
+    if at_once <= 1 or not any(name.lower().endswith(DOCUMENT_SUFFIXES) for name, _ in names):
+        yield from (_read_and_parse(name, state) for name, _ in names)
+        return
+    with ThreadPoolExecutor(max_workers=at_once) as pool:
+        pending: deque = deque()
+        for name, _ in names:
+            pending.append(pool.submit(_read_and_parse, name, state))
+            if len(pending) > at_once:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
 def _read_and_parse(source_file: str, state: _WorkerState) -> _Outcome:
     """A file that cannot be read or parsed is quarantined with why."""
     config = state.config
+    if source_file in config.undecodable:  # its stat kept: the next run finds it unchanged, still quarantined
+        st = lstat_shown(Path(config.raw_dir), source_file)
+        raw = RawFile(source_file, Path(config.raw_dir) / source_file, "", st.st_size, st.st_mtime_ns,
+                      st.st_ino) if st else None
+        return _Outcome("quarantined", "the file name is not valid UTF-8 (its bytes are shown escaped; a "
+                        "Windows-874 name from a file share?): not read; rename it in UTF-8 to load it", raw)
     try:
-        raw, data = read_raw(source_file, Path(config.raw_dir) / source_file, config.max_bytes)
+        raw, data = read_raw(Path(config.raw_dir), source_file, config.max_bytes)
     except SymlinkError as exc:
         return _Outcome("quarantined", str(exc), None)
     except OSError as exc:  # unreadable (permissions, vanished): accounted for, never a crash
         return _Outcome("quarantined", f"cannot read the file: {exc.strerror or exc}", None)
     if data is None:
-        return _Outcome("quarantined", f"file too large: {raw.size_bytes / 1e6:.1f} MB, over the "
-                        f"{config.max_bytes / 1e6:.0f} MB limit (SCHOOLNET_MAX_FILE_MB)", raw)
+        return _Outcome("quarantined", f"file too large: {raw.size_bytes / (1 << 20):.1f} MiB, over the "
+                        f"{config.max_bytes >> 20} MiB limit (SCHOOLNET_MAX_FILE_MB)", raw)
+    if sniff(data) is not None:  # a PDF or a scan: read as text first (the passes of OCR are its renderings)
+        return _read_document(data, raw, state)
     decoded = decode_dump(source_file, data)
     if decoded.text is None:
         return _Outcome("quarantined", decoded.error, raw)
     dump, reason = parse_or_quarantine(decoded.text, source_file, state.titles)
+    if dump is None:
+        return _Outcome("quarantined", reason, raw)
+    return _Outcome("loaded", None, raw, dump)
+
+
+def _read_document(data: bytes, raw: RawFile, state: _WorkerState) -> _Outcome:
+    config = state.config
+    try:
+        document = read_document(data, raw.content_sha256, config.ocr,
+                                 Path(config.ocr_cache_dir) if config.ocr_cache_dir else None)
+    except DocumentError as exc:
+        if exc.retry:  # kept with a stat and hash that match nothing: the next run tries the file again
+            raw = RawFile(raw.source_file, raw.path, "", raw.size_bytes, UNREADABLE, UNREADABLE)
+        return _Outcome("quarantined", str(exc), raw)
+    dump, reason = parse_or_quarantine(document.passes, raw.source_file, state.titles, parse_document)
     if dump is None:
         return _Outcome("quarantined", reason, raw)
     return _Outcome("loaded", None, raw, dump)

@@ -43,6 +43,7 @@ MARKER = ".schoolnet-warehouse"
 ROOT_VARIABLE = "schoolnet_warehouse"  # a DuckDB variable that points the views at a moved folder
 READ_ONLY = 0o444  # published files: an analyst's tool cannot write into them by accident
 DUCKDB_DIGEST = "warehouse.duckdb.sha256"  # in the state: what the last run wrote, to tell a file someone changed
+PUBLISHED = "published.json"  # in the state: every file of the current version as the run wrote it
 STATE_DIR = "_state"
 
 
@@ -148,7 +149,11 @@ def prune_versions(warehouse_dir: Path, keep_previous: int = 2) -> list[str]:
 
 def file_digest(path: Path) -> str | None:
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while piece := fh.read(1 << 20):
+                digest.update(piece)
+        return digest.hexdigest()
     except OSError:
         return None
 
@@ -177,3 +182,59 @@ def keep_changed_duckdb(warehouse_dir: Path, state_dir: Path, run_id: str) -> Pa
     kept = warehouse_dir / f"{DUCKDB_FILE}.changed-{run_id}"
     os.link(path, kept)  # a second name: readers keep finding warehouse.duckdb until the new one replaces it
     return kept
+
+
+def _stat_of(path: Path) -> list[int]:
+    st = path.lstat()
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
+def _version_files(version: Path) -> dict[str, Path]:
+    return {p.relative_to(version).as_posix(): p for p in sorted(version.rglob("*")) if p.is_file() or p.is_symlink()}
+
+
+def _read_record(warehouse_dir: Path) -> dict:
+    try:
+        return json.loads((warehouse_dir / STATE_DIR / PUBLISHED).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def record_published(warehouse_dir: Path, version: Path) -> None:
+    """Remember every file of the version a run makes current: its stat (size, mtime, inode) and its SHA-256,
+    so the next run tells a file someone added, replaced or rewrote. A file carried over from the version
+    before (a hard link: the same stat) keeps the hash recorded then; only new files are read."""
+    before = {}
+    for entry in _read_record(warehouse_dir).get("files", {}).values():
+        if len(entry) == 4:
+            before[tuple(entry[:3])] = entry[3]
+    files = {}
+    for name, path in _version_files(version).items():
+        stat_now = _stat_of(path)
+        digest = before.get(tuple(stat_now)) or file_digest(path)
+        files[name] = [*stat_now, digest]
+    state = warehouse_dir / STATE_DIR
+    state.mkdir(parents=True, exist_ok=True)
+    tmp = state / f".{PUBLISHED}.tmp"
+    tmp.write_text(json.dumps({"version": version.name, "files": files}), encoding="utf-8")
+    os.replace(tmp, state / PUBLISHED)
+
+
+def published_changes(warehouse_dir: Path) -> list[tuple[str, str]]:
+    """Files of the current version that its run did not write as they are: (path in the version, "added",
+    "changed" or "removed"). A file whose stat differs from the record is read and compared by content (a copied
+    or restored warehouse has new inodes, not new files). Empty when nothing changed, or when no record of the
+    version exists (a warehouse published before records were kept)."""
+    version = current_version(warehouse_dir)
+    record = _read_record(warehouse_dir)
+    if version is None or record.get("version") != version.name:
+        return []
+    expected: dict[str, list] = record.get("files", {})
+    found = _version_files(version)
+    changes = [(name, "added") for name in sorted(found.keys() - expected.keys())]
+    for name in sorted(found.keys() & expected.keys()):
+        entry = expected[name]
+        if _stat_of(found[name]) != entry[:3] and (len(entry) < 4 or file_digest(found[name]) != entry[3]):
+            changes.append((name, "changed"))
+    changes += [(name, "removed") for name in sorted(expected.keys() - found.keys())]
+    return sorted(changes)

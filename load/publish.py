@@ -18,6 +18,7 @@ import pyarrow.parquet as pq
 
 from common.memory import release_freed_memory
 from common.records import Finding
+from common.text import printable
 from load.assemble import RunInfo, Sources, assemble, check_schema, write_run_marts
 from load.duck import RUN_MEMORY_LIMIT, connect, execute, identifier, literal, write_parquet
 from load.layout import (
@@ -29,6 +30,8 @@ from load.layout import (
     ensure_table_links,
     keep_changed_duckdb,
     prune_versions,
+    published_changes,
+    record_published,
     switch_current,
     write_duckdb,
 )
@@ -79,7 +82,7 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, sour
     """
     version = warehouse_dir / VERSIONS / run.run_id
     shutil.rmtree(version, ignore_errors=True)
-    changed = _changed_duckdb(warehouse_dir, version, run)
+    changed = _changed_duckdb(warehouse_dir, version, run) + _changed_published(warehouse_dir)
     for name, table in tables.items():
         _write_parquet(table, version / identifier(name) / "part-0.parquet")
     findings, docs = assemble(version, sources, lookups, run)
@@ -88,10 +91,13 @@ def publish(warehouse_dir: Path, tables: dict[str, pa.Table], run: RunInfo, sour
     build_published_marts(version, names)
     release_freed_memory()  # what the assembly held
     report = _report(version, names, run).start()  # its data sections while the checks run
-    failures = run_checks(version, names) + changed
+    failures = run_checks(version, names)
     if failures:
         _write_failures(failures, version / "dq_issue" / CHECKS_FILE)
-        findings.update(f.check_name for f in failures)
+    if changed:  # findings of this run alone: the next run does not carry them
+        _write_failures(changed, version / "dq_issue" / f"{CHANGED_PREFIX}{run.run_id}.parquet")
+    failures += changed
+    findings.update(f.check_name for f in failures)
     _make_current(warehouse_dir, version, names, report)
     return failures, findings, docs
 
@@ -149,11 +155,23 @@ def _changed_duckdb(warehouse_dir: Path, version: Path, run: RunInfo) -> list[Ch
     return [CheckFailure(finding.check_name, None, None, finding.detail, finding.severity)]
 
 
+def _changed_published(warehouse_dir: Path) -> list[CheckFailure]:
+    """Files of the current version that its run did not write (a COPY into it, a file dropped in by hand): one
+    finding each. The new version does not carry them: the run builds it whole (flows/stages.py)."""
+    failures = []
+    for name, how in published_changes(warehouse_dir):
+        finding = Finding.of("published_file_changed", f"{printable(name)} {how} in the published version "
+                             "since its run: not carried on")
+        failures.append(CheckFailure(finding.check_name, None, None, finding.detail, finding.severity))
+    return failures
+
+
 def _make_current(warehouse_dir: Path, version: Path, names: Sequence[str], report: ReportWriter) -> None:
     """The report finished, then the version flushed to disk and made current; the DuckDB file follows it."""
     report.finish()
     _sync_tree(version)
     ensure_table_links(warehouse_dir, [*names, REPORT_DIR])
+    record_published(warehouse_dir, version)
     switch_current(warehouse_dir, version)
     write_duckdb(warehouse_dir, names, version.name)
     prune_versions(warehouse_dir)

@@ -39,6 +39,7 @@ from load.state import STATE_DIR, parser_fingerprint
 from transform.entities import Evidence
 
 STORE_DIR = "store"
+OCR_DIR = "ocr"  # the OCR texts of scans, beside the chunks
 MANIFEST = "manifest.json"
 FILE_SCHEMA = pa.schema([
     ("source_file", pa.string()), ("content_sha256", pa.string()), ("size_bytes", pa.int64()),
@@ -100,6 +101,12 @@ class Store:
     @property
     def chunks_root(self) -> Path:
         return self.root / "chunks"
+
+    @property
+    def ocr_root(self) -> Path:
+        """The text of every OCR pass of a scan, by content hash and OCR settings (extract/documents.py): it
+        outlives a full refresh, and garbage collection keeps the entries of the files the store holds."""
+        return self.root / OCR_DIR
 
     def chunk_dir(self, chunk_id: str) -> Path:
         return self.chunks_root / chunk_id
@@ -185,16 +192,30 @@ class Store:
             return []
         m = Manifest.read(self.root / MANIFEST) or Manifest("")
         keep = {MANIFEST, m.files, m.docs, m.evidence, m.rules} - {None}
-        removed = [p.name for p in self.root.iterdir() if p.name not in keep and p.name != "chunks"]
+        removed = [p.name for p in self.root.iterdir() if p.name not in keep and p.name not in ("chunks", OCR_DIR)]
         for name in removed:
             path = self.root / name
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+        removed += self._collect_ocr(m)
         live = set(m.chunks)
         chunks = self.root / "chunks"
         for path in (chunks.iterdir() if chunks.exists() else ()):
             if path.name not in live:
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(f"chunks/{path.name}")
+        return removed
+
+
+    def _collect_ocr(self, manifest: Manifest) -> list[str]:
+        """OCR texts of files the store no longer holds (the file changed or is gone)."""
+        if not self.ocr_root.exists() or not manifest.files:
+            return []
+        shas = set(pq.read_table(self.root / manifest.files, columns=["content_sha256"]).column(0).to_pylist())
+        removed = []
+        for path in self.ocr_root.iterdir():
+            if path.name.split("-", 1)[0].lstrip(".") not in shas:
+                path.unlink(missing_ok=True)
+                removed.append(f"{OCR_DIR}/{path.name}")
         return removed
 
 
@@ -233,7 +254,7 @@ def plan_run(store: Store, listing: Listing, raw_dir: Path, verify: bool = False
     moved = pc.or_(pc.or_(size, mtime), inode)
     suspects = both.filter(present if verify else pc.and_(present, moved))
     names, shas = suspects["source_file"].to_pylist(), suspects["content_sha256"].to_pylist()
-    digests = _hash_all([raw_dir / n for n in names]) if names else []
+    digests = _hash_all(raw_dir, names) if names else []
     changed = sorted(n for n, sha, digest in zip(names, shas, digests, strict=True) if digest is None or digest != sha)
     deleted = pc.filter(both["source_file"], pc.invert(in_raw)).to_pylist()
     leaving = both.filter(pc.is_in(both["source_file"], pa.array([*changed, *deleted], pa.string())))
@@ -276,7 +297,7 @@ def _shas_of(table: pa.Table, names: list[str]) -> list[str]:
     return [found[n] for n in names]
 
 
-def _hash_all(paths: list[Path]) -> list[str | None]:
+def _hash_all(raw_dir: Path, names: list[str]) -> list[str | None]:
     """SHA-256 of each file (None for one that cannot be read), on a few threads: hashing releases the GIL."""
     with ThreadPoolExecutor(max_workers=4) as pool:
-        return list(pool.map(file_sha256, paths))
+        return list(pool.map(lambda name: file_sha256(raw_dir, name), names))

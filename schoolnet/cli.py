@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="ETL pipeline and DuckDB/Parquet warehouse for BMA school-network project reports.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_run, _add_pull, _add_serve, _add_trigger, _add_query, _add_export, _add_docs, _add_generate):
+    for add in (_add_run, _add_pull, _add_server, _add_serve, _add_trigger, _add_query, _add_export, _add_docs,
+                _add_generate):
         add(sub)
     return parser
 
@@ -83,12 +84,27 @@ def _add_pull(sub: argparse._SubParsersAction) -> None:
     pull.set_defaults(handler=commands.pull)
 
 
+def _add_server(sub: argparse._SubParsersAction) -> None:
+    server = sub.add_parser(
+        "server", help="run the Prefect API and UI with the deployment's settings (the systemd unit runs this)",
+        description="`prefect server start` with deploy/prefect.env (API on 127.0.0.1:4200, CORS limited to the UI's "
+                    "own origin, CSRF protection on) and the API's auth string: generated on the first start into "
+                    "deploy/prefect-auth.env (mode 0600; $SCHOOLNET_PREFECT_AUTH_FILE names another), which serve, "
+                    "trigger and the flow runs read. The UI asks for it: user 'schoolnet', the string after the "
+                    "colon as the password.",
+    )
+    server.set_defaults(handler=commands.server)
+
+
 def _add_serve(sub: argparse._SubParsersAction) -> None:
     serve = sub.add_parser(
         "serve", help="register and serve the nightly deployment",
         description="Register the 'schoolnet-etl/nightly' deployment (cron 0 2 * * *, Asia/Bangkok) with the Prefect "
                     "API and run its scheduled and ad-hoc runs until stopped. Prefect settings come from "
-                    "deploy/prefect.env (or $SCHOOLNET_PREFECT_ENV; variables already set win). SIGTERM or Ctrl-C "
+                    "deploy/prefect.env (or $SCHOOLNET_PREFECT_ENV; variables already set win) and the API's auth "
+                    "string from deploy/prefect-auth.env. A run created through the API may only name a raw dir and "
+                    "a warehouse inside the folders serve was given ($SCHOOLNET_RUN_ROOTS adds others). SIGTERM or "
+                    "Ctrl-C "
                     "cancels the run in flight (it ends Cancelled, its concurrency slot is freed) and pauses the "
                     "schedule until serve starts again. Ad-hoc run for one fiscal year: "
                     "schoolnet trigger --fiscal-year 2564",
@@ -99,7 +115,8 @@ def _add_serve(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--cron", default=None, help="cron schedule in Asia/Bangkok time (default: 0 2 * * *)")
     serve.add_argument("--with-server", action="store_true",
                        help="start the Prefect API (prefect server start) when none answers at PREFECT_API_URL, "
-                            "and stop it with serve (make serve does this)")
+                            "and stop it with serve (make serve does this); its auth string is generated on the "
+                            "first start")
     serve.set_defaults(handler=commands.serve)
 
 
@@ -174,6 +191,15 @@ def _add_generate(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--out", type=Path, required=True, help="folder to write the dumps into")
     gen.add_argument("--docs", type=int, required=True, help="number of documents")
     gen.add_argument("--seed", type=int, default=0, help="random seed (same seed, same corpus)")
+    shape = gen.add_mutually_exclusive_group()
+    shape.add_argument("--scans", action="store_true",
+                       help="print each document (progress forms and proposals) to PDF in a Thai font with Chromium "
+                            "and scan it: 150-300 dpi, skew up to +-2 degrees, blur, speckle, JPEG quality 50-70; "
+                            "as scanned PDF, PNG, JPEG or TIFF (needs chromium and fonts-thai-tlwg)")
+    shape.add_argument("--clean-scans", action="store_true",
+                       help="as --scans, without the scanner's damage (300 dpi, straight, sharp)")
+    shape.add_argument("--text-layer", action="store_true",
+                       help="print each document to a PDF with its text layer, not scanned")
     gen.set_defaults(handler=commands.generate)
 
 

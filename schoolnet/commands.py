@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from common.settings import Settings, SettingsError
+from common.settings import RUN_ROOTS_VARIABLE, Settings, SettingsError
 from common.text import printable
 
 if TYPE_CHECKING:
@@ -49,13 +52,20 @@ def generate(args: argparse.Namespace) -> int:
         print("schoolnet: --docs must be >= 0", file=sys.stderr)
         return 2
     settings = Settings.from_env()
-    truth = generate(args.out, args.docs, args.seed, load_reference(settings.reference_dir))
+    reference = load_reference(settings.reference_dir)
+    if getattr(args, "scans", False) or getattr(args, "clean_scans", False) or getattr(args, "text_layer", False):
+        from synth.scans import generate_scans
+
+        truth = generate_scans(args.out, args.docs, args.seed, reference, degraded=args.scans,
+                               text_layer=args.text_layer)
+    else:
+        truth = generate(args.out, args.docs, args.seed, reference)
     print(f"wrote {args.docs} documents to {args.out} and their truth to {truth}")
     return 0
 
 
 def run(args: argparse.Namespace) -> int:
-    from flows.lock import RunLockedError, warehouse_lock
+    from flows.lock import NotAWarehouseError, RunLockedError, warehouse_lock
 
     try:
         settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
@@ -67,8 +77,11 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         # the lock first: a busy warehouse is one line and exit 3, before Prefect prints anything
-        with warehouse_lock(settings.warehouse_dir):
+        with warehouse_lock(settings.warehouse_dir, settings.raw_dir):
             summary = _run_locked(args, settings)
+    except NotAWarehouseError as exc:
+        print(f"schoolnet: {printable(str(exc))}", file=sys.stderr)
+        return 2
     except RunLockedError as exc:
         print(f"schoolnet: {exc}", file=sys.stderr)
         return 3
@@ -83,6 +96,9 @@ def _run_locked(args: argparse.Namespace, settings: Settings) -> RunSummary:
         return run_once(settings, args.fiscal_year, args.full_refresh, args.verify)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect gives its temporary server 20 s to answer: a first start (a new PREFECT_HOME, its database
+    # migrated) on a 2-core machine busy with other work took longer and the run failed before starting
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.etl import etl_flow, run_on_dask
 
     parameters = dict(raw_dir=str(settings.raw_dir), warehouse_dir=str(settings.warehouse_dir),
@@ -107,20 +123,53 @@ def pull(args: argparse.Namespace) -> int:
             raise SettingsError(f"no source to pull: give --source URL, set SCHOOLNET_SOURCES, or add a [[source]] "
                                 f"to {settings.sources_file}")
         settings.raw_dir.mkdir(parents=True, exist_ok=True)
-        with warehouse_lock(settings.warehouse_dir):
+        with warehouse_lock(settings.warehouse_dir, settings.raw_dir), stopped_by_sigterm():
             summary = pull_sources(settings, specs, new_run_id())
     except (SettingsError, SourcesConfigError, ValueError) as exc:
-        print(f"schoolnet: {exc}", file=sys.stderr)
+        print(f"schoolnet: {printable(str(exc))}", file=sys.stderr)
         return 2
     except RunLockedError as exc:
         print(f"schoolnet: {exc}", file=sys.stderr)
         return 3
+    except Stopped:
+        print("schoolnet: the pull was stopped; what landed stays, with its pull_ledger rows", file=sys.stderr)
+        return 130
     print(summary.as_text())
     if summary.failed:
         print(f"schoolnet: the pull failed for {len(summary.failures)} file(s) or source(s); what landed stays "
               f"(see pull_ledger): {summary.failures[0]}", file=sys.stderr)
         return 1
     return 0
+
+
+class Stopped(Exception):  # noqa: N818 - a stop, not an error of the program
+    """SIGTERM (or Ctrl-C) during a command that must account for what it did before it ends."""
+
+
+@contextmanager
+def stopped_by_sigterm() -> Iterator[None]:
+    """SIGTERM and SIGINT raise Stopped in the main thread, so `finally` blocks (the pull ledger) still run."""
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signal.Signals(signum).name)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def server(args: argparse.Namespace) -> int:
+    from schoolnet.prefect_env import PrefectEnvError, exec_server, load_prefect_env
+
+    try:
+        load_prefect_env(create_auth=True)
+    except PrefectEnvError as exc:
+        print(f"schoolnet: {exc}", file=sys.stderr)
+        return 2
+    exec_server()
+    return 1  # not reached: the process is now the Prefect server
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -130,17 +179,24 @@ def serve(args: argparse.Namespace) -> int:
         settings = Settings.from_env(raw_dir=args.raw_dir, warehouse_dir=args.warehouse_dir)
         if not settings.raw_dir.is_dir():
             raise SettingsError(f"raw dir {settings.raw_dir} does not exist")
-        load_prefect_env()
+        load_prefect_env(create_auth=args.with_server)
+        # the folders a run created through the API may name (flows/etl.py): the ones served, unless set
+        os.environ.setdefault(RUN_ROOTS_VARIABLE, os.pathsep.join(
+            str(p.resolve()) for p in (settings.raw_dir, settings.warehouse_dir)))
         from flows.deploy import NIGHTLY_CRON, nightly_deployment
         from flows.serve import run
 
-        deployment = nightly_deployment(settings.raw_dir, settings.warehouse_dir, args.cron or NIGHTLY_CRON)
-        if args.with_server:
-            with prefect_server():
+        with stopped_by_sigterm():  # a stop before the runner handles signals itself: nothing runs yet
+            deployment = nightly_deployment(settings.raw_dir, settings.warehouse_dir, args.cron or NIGHTLY_CRON)
+            if args.with_server:
+                with prefect_server():
+                    run(deployment)
+            else:
+                require_api()
                 run(deployment)
-        else:
-            require_api()
-            run(deployment)
+    except Stopped as exc:
+        print(f"schoolnet: {exc} received while serve was starting: stopped, no run was in flight", file=sys.stderr)
+        return 0
     except (SettingsError, PrefectEnvError) as exc:
         print(f"schoolnet: {exc}", file=sys.stderr)
         return 2

@@ -137,7 +137,7 @@ def _rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
-def child(corpus: str, warehouse: str, fiscal_year: int | None) -> None:
+def child(corpus: str, warehouse: str, fiscal_year: int | None, full_refresh: bool = False) -> None:
     """The measured run: the pipeline without Prefect, stage by stage, then its peak memory."""
     from common.settings import Settings
     from flows import stages
@@ -156,8 +156,8 @@ def child(corpus: str, warehouse: str, fiscal_year: int | None) -> None:
     tree = _TreeSampler()
     tree.start()
     started = time.perf_counter()
-    with warehouse_lock(settings.warehouse_dir):
-        summary = stages.run_stages(settings, stages.new_run_id(), fiscal_year, step=timed)
+    with warehouse_lock(settings.warehouse_dir, settings.raw_dir):
+        summary = stages.run_stages(settings, stages.new_run_id(), fiscal_year, full_refresh, step=timed)
     seconds = round(time.perf_counter() - started, 2)
     # sampled: RUSAGE_CHILDREN's ru_maxrss is not only this run's workers' (it reported 365 MB for a run
     # that started none)
@@ -196,11 +196,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "bench" / "results.json")
     parser.add_argument("--child", nargs=2, metavar=("CORPUS", "WAREHOUSE"), help=argparse.SUPPRESS)
     parser.add_argument("--fiscal-year", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--full-refresh", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--scans", type=int, default=200, help="documents of the scanned corpus (0: none)")
+    parser.add_argument("--scans-sample", type=int, default=30,
+                        help="documents of it read by the pipeline and by tesseract alone, side by side")
+    parser.add_argument("--scans-only", action="store_true", help="only the scanned corpus")
     args = parser.parse_args(argv)
     if args.child:
-        child(*args.child, args.fiscal_year)
+        child(*args.child, args.fiscal_year, args.full_refresh)
         return 0
     args.work.mkdir(parents=True, exist_ok=True)
+    if args.scans:
+        from synth.bench_scans import main as scans_main
+
+        scans_main(args.work, args.scans, args.seed, args.scans_sample, args.out.with_name("scans.json"))
+    if args.scans_only:
+        return 0
     runs: list[dict] = []
     for docs in (int(s) for s in args.sizes.split(",")):
         runs.append(run_size(args.work, docs, args.seed, docs <= args.diff_up_to))

@@ -25,6 +25,8 @@ class FieldScore:
     correct: int = 0
     misses: Counter = field(default_factory=Counter)
     examples: list[str] = field(default_factory=list)
+    wrong: Counter = field(default_factory=Counter)  # misses that are a value, not a NULL: stated and false
+    wrong_examples: list[str] = field(default_factory=list)
 
     @property
     def accuracy(self) -> float:
@@ -32,7 +34,9 @@ class FieldScore:
 
     def as_dict(self) -> dict:
         return {"accuracy": round(self.accuracy, 5), "total": self.total, "correct": self.correct,
-                "misses_by_field": dict(self.misses.most_common()), "miss_examples": self.examples[:20]}
+                "misses_by_field": dict(self.misses.most_common()), "miss_examples": self.examples[:20],
+                "wrong_values": sum(self.wrong.values()), "wrong_by_field": dict(self.wrong.most_common()),
+                "wrong_examples": self.wrong_examples[:20]}
 
 
 def pairwise_scores(items: Iterable[tuple[object, object]]) -> dict[str, float]:
@@ -121,5 +125,9 @@ def _score(q: FieldScore, where: str, name: str, want: object, got: object, pres
         q.correct += 1
         return
     q.misses[name] += 1
+    if present and got is not None:
+        q.wrong[name] += 1
+        if len(q.wrong_examples) < 50:
+            q.wrong_examples.append(f"{where} {name}: truth {want!r}, got {got!r}")
     if len(q.examples) < 50:
         q.examples.append(f"{where} {name}: truth {want!r}, got {got!r}" + ("" if present else " (row missing)"))

@@ -209,10 +209,11 @@ def progress_form(rng: random.Random, pr: TrueProject, seen_schools: list[tuple[
     return "\n\n".join(parts), renderings, spent
 
 
-def proposal(rng: random.Random, pr: TrueProject, district_name: str | None,
-             spelled: list[tuple[str, str]]) -> tuple[str, list[str]]:
-    """The proposal's text and its three spellings of the district (OCR misspells them; a department's proposal
-    names its department instead); the officer who signs it, as spelled, goes to spelled."""
+def proposal(rng: random.Random, pr: TrueProject, district_name: str | None, spelled: list[tuple[str, str]],
+             ocr_rate: float = 0.5, filler: tuple[int, int] = (25, 80)) -> tuple[str, list[str]]:
+    """The proposal's text and its three spellings of the district (OCR misspells them at ocr_rate; a
+    department's proposal names its department instead); the officer who signs it, as spelled, goes to
+    spelled. ocr_rate 0: the proposal as printed (synth/scans.py); filler: how many sentences of rationale."""
     def th(text: str) -> str:
         return text.translate(THAI_DIGITS)
 
@@ -221,7 +222,7 @@ def proposal(rng: random.Random, pr: TrueProject, district_name: str | None,
         spellings: list[str] = []
         unit, head = pr.unit, f"ผู้อำนวยการ{pr.unit}"
     else:
-        spellings = [ocr(rng, district_name, 0.5) for _ in range(3)]
+        spellings = [ocr(rng, district_name, ocr_rate) for _ in range(3)]
         agency = [f"สำนักงานเขต{s}" for s in spellings]
         unit, head = "ฝ่ายการศึกษา", "หัวหน้าฝ่ายการศึกษา"
     months = ["ตุลาคม", "พฤศจิกายน", "ธันวาคม", "มกราคม", "กุมภาพันธ์", "มีนาคม", "เมษายน", "พฤษภาคม", "มิถุนายน",
@@ -230,12 +231,12 @@ def proposal(rng: random.Random, pr: TrueProject, district_name: str | None,
     nets = "\n".join(f"- ๓.๑.{th(str(i))} เครือข่ายที่ {th(str(n))} มีการพัฒนาอย่างเป็นระบบ"
                      for i, n in enumerate(pr.networks, 1))
     officer = pr.officer
-    signed = f"{ocr(rng, officer.first, 0.1)} {officer.last}"
+    signed = f"{ocr(rng, officer.first, ocr_rate / 5)} {officer.last}"
     spelled.append((officer.person_id, signed))
     return (f"ชื่อโครงการ                      {pr.name}  \n\n"
             f"หน่วยงานที่รับผิดชอบ       {unit} {agency[0]}  \n\n"
             f"ปีงบประมาณ                      {th(str(pr.fiscal_year))}\n\n## ๑. หลักการและเหตุผล\n\n"
-            f"{agency[1]} " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(25, 80)))
+            f"{agency[1]} " + " ".join(rng.choice(FILLER) for _ in range(rng.randint(*filler)))
             + f"\n\n## ๓. เป้าหมาย\n\n{nets}\n\n๖. ระยะเวลาดำเนินการ\n\nระยะเวลาดำเนินการ ตั้งแต่เดือนตุลาคม "
             f"{th(str(pr.start.year + 543))} - เดือน{end_month} {th(str(pr.end.year + 543))}\n\n๗. งบประมาณ\n\n"
             f"เป็นค่าใช้จ่ายในการพัฒนาคุณภาพ เป็นจำนวนเงิน {th(money(pr.budget))}.- บาท\n\nลงชื่อ.....  \n\n"

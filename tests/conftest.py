@@ -43,19 +43,22 @@ def reference():
 def prefect_server(tmp_path_factory):
     """One real Prefect server (`prefect server start`, its scheduler included) for every flow test; the
     in-process flow runs of the tests and the processes they start (serve, trigger) all talk to it."""
-    from prefect.settings import PREFECT_API_URL, temporary_settings
+    from prefect.settings import PREFECT_API_AUTH_STRING, PREFECT_API_URL, temporary_settings
 
     from tests.flows.prefect_server import start_server
 
     server = start_server(tmp_path_factory.mktemp("prefect-home"))
-    previous = os.environ.get("PREFECT_API_URL")
-    os.environ["PREFECT_API_URL"] = server.url
+    keys = ("PREFECT_API_URL", "PREFECT_API_AUTH_STRING")
+    previous = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: server.env[k] for k in keys})
     try:
-        with temporary_settings(updates={PREFECT_API_URL: server.url}):
+        with temporary_settings(updates={PREFECT_API_URL: server.url,
+                                         PREFECT_API_AUTH_STRING: server.env["PREFECT_API_AUTH_STRING"]}):
             yield server
     finally:
-        if previous is None:
-            os.environ.pop("PREFECT_API_URL", None)
-        else:
-            os.environ["PREFECT_API_URL"] = previous
+        for key, value in previous.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         server.stop()

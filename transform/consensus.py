@@ -47,7 +47,7 @@ def consensus_across_renderings(votes: Iterable[Vote], source_file: str, whole_s
     report_nos = sorted({no for no, _ in by_key})
     findings: list[Finding] = []
     decided: dict[int, dict[str, object]] = {no: {} for no in report_nos}
-    unsettled_dates: dict[int, list[object]] = {}
+    unsettled_dates: dict[int, dict[str, list[object]]] = {}  # tied dates and running totals
     for (no, name), field_votes in sorted(by_key.items(), key=lambda kv: (kv[0][0], kv[0][1])):
         values = [v.value for v in field_votes]
         if name == NOTE_FIELD:
@@ -55,20 +55,25 @@ def consensus_across_renderings(votes: Iterable[Vote], source_file: str, whole_s
             continue
         value, settled = decide(values)
         if not settled:
-            if name == "date":
-                unsettled_dates[no] = values
+            if name in ("date", "cumulative_thb"):
+                unsettled_dates.setdefault(no, {})[name] = values
                 continue
             findings.append(_disagreement(no, name, field_votes))
         decided[no][name] = value
-    for no, values in unsettled_dates.items():
-        chosen = _settle_date_by_order(no, values, decided)
-        decided[no]["date"] = chosen
-        if chosen is None:
-            findings.append(_disagreement(no, "date", by_key[(no, "date")]))
-        else:
-            findings.append(Finding.of("date_settled_by_order",
-                                       f"report {no}: renderings tied on the date ({_tally(by_key[(no, 'date')])}); "
-                                       f"{chosen.isoformat()} is the only one in order with its neighbours"))
+    for no, tied in unsettled_dates.items():
+        for name, values in tied.items():
+            chosen = _settle_by_order(no, name, values, decided)
+            decided[no][name] = chosen
+            if chosen is None:
+                findings.append(_disagreement(no, name, by_key[(no, name)]))
+            elif name == "date":
+                findings.append(Finding.of("date_settled_by_order", f"report {no}: renderings tied on the date "
+                                           f"({_tally(by_key[(no, 'date')])}); {chosen.isoformat()} is the only "
+                                           "one in order with its neighbours"))
+            else:
+                findings.append(Finding.of("total_settled_by_order", f"report {no}: renderings tied on the running "
+                                           f"total ({_tally(by_key[(no, name)])}); {chosen:,} is the only one "
+                                           "that keeps the series from going down"))
     missing = sorted(set(range(1, max(report_nos, default=0) + 1)) - set(report_nos)) if whole_series else []
     if missing:
         findings.append(Finding.of("report_numbers_missing",
@@ -140,16 +145,19 @@ def impute_period_months(series: Sequence[tuple[int, date | None]]) -> dict[int,
     return out
 
 
-def _settle_date_by_order(no: int, values: list[object], decided: dict[int, dict[str, object]]) -> date | None:
-    """Among tied dates, the only one strictly between the decided neighbours' dates, if exactly one."""
+def _settle_by_order(no: int, name: str, values: list[object], decided: dict[int, dict[str, object]]) -> object:
+    """Among tied values, the only one in order with the decided neighbours, if exactly one: a date strictly
+    between theirs, a running total between theirs (equal allowed: a total often stays the same)."""
+    kind = date if name == "date" else Decimal
     top = Counter(values).most_common()
     best = top[0][1]
-    candidates = [v for v, c in top if c == best and isinstance(v, date)]
-    lower = max((d["date"] for n, d in decided.items() if n < no and isinstance(d.get("date"), date)),
-                default=None)
-    upper = min((d["date"] for n, d in decided.items() if n > no and isinstance(d.get("date"), date)),
-                default=None)
-    fitting = [c for c in candidates if (lower is None or c > lower) and (upper is None or c < upper)]
+    candidates = [v for v, c in top if c == best and isinstance(v, kind)]
+    lower = max((d[name] for n, d in decided.items() if n < no and isinstance(d.get(name), kind)), default=None)
+    upper = min((d[name] for n, d in decided.items() if n > no and isinstance(d.get(name), kind)), default=None)
+    if name == "date":
+        fitting = [c for c in candidates if (lower is None or c > lower) and (upper is None or c < upper)]
+    else:
+        fitting = [c for c in candidates if (lower is None or c >= lower) and (upper is None or c <= upper)]
     return fitting[0] if len(fitting) == 1 else None
 
 

@@ -22,9 +22,9 @@ from transform.values import implausible, parse_amount, parse_be_date, parse_per
 # skips to the next candidate character instead of trying every alternative at every position (5x faster).
 TOKEN = re.compile(
     r"ร(?P<label>ายงานครั้งที่\s*(?P<label_no>\d{1,2})(?!\d))"
-    r"|:(?P<dated>:\s*(?P<date>\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})\s*:?)"
+    r"|:(?P<dated> ?:\s*(?P<date>\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})\s*:?)"
     r"|ค(?P<progress>วามก้าวหน้าของงาน\S*\s*=\s*(?P<pct>\d+(?:[.,]\d+)?)\s*%?)"
-    r"|ง(?P<amount>บประมาณที่เบิกใช้\s*\(\s*ครั้งที่\s*(?P<inner>\d{1,3})\s*\)\s*=\s*"
+    r"|ง(?P<amount>บประมาณที่เบิกใช้\s*[(\s]*ครั้งที่\s*(?P<inner>\d{1,3})\s*\)?\s*=\s*"
     r"(?P<amt>-?\d[\d,]*(?:\.\d+)?)(?:\.-)?\s*(?:บาท)?)"
     r"|:(?P<status>\s*(?P<phrase>(?:ไม่\s*)?เป็นไป[^:\t\n]*))"
     r"|:(?P<undated>:(?!\s*(?:ความก้าวหน้า|งบประมาณ|\d{1,2}\s*/))\s*(?=\S))"
@@ -100,7 +100,7 @@ class _EntryReader:
                 entry.rejected.append((m.group("pct"), why))
             self.after_progress = True
         elif kind == "amount":
-            entry.inner = int(m.group("inner"))
+            entry.inner = int(m.group("inner")) or None  # report numbers start at 1: a 0 is a misread digit
             entry.amount, why = read_value(parse_amount, m.group("amt"))
             if why:
                 entry.rejected.append((m.group("amt"), why))

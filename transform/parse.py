@@ -3,6 +3,9 @@ that a file the parsers cannot read is quarantined with the reason, never a cras
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from common.records import DumpParseError, ParsedDump
 from transform.people import TitleBook, title_book
 from transform.progress_form import parse_progress_form
@@ -39,10 +42,13 @@ def parse(text: str, source: str, titles: TitleBook | None = None) -> ParsedDump
 PARSER_FAILURES = (ValueError, IndexError, KeyError, TypeError, ArithmeticError, RecursionError)
 
 
-def parse_or_quarantine(text: str, source: str, titles: TitleBook) -> tuple[ParsedDump | None, str | None]:
-    """(dump, None) when the text is a report, else (None, why it is quarantined)."""
+def parse_or_quarantine(text: Any, source: str, titles: TitleBook,
+                        parser: Callable[[Any, str, TitleBook], ParsedDump] | None = None,
+                        ) -> tuple[ParsedDump | None, str | None]:
+    """(dump, None) when the text is a report, else (None, why it is quarantined); `parser` (parse by
+    default) reads `text`: transform/scanned.parse_document reads the passes of a scan."""
     try:
-        return parse(text, source, titles), None
+        return (parser or parse)(text, source, titles), None
     except DumpParseError as exc:
         return None, exc.why
     except PARSER_FAILURES as exc:

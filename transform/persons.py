@@ -396,19 +396,25 @@ def resolve_people(groups: Iterable[PersonGroup], settings: MatchSettings, regis
     nodes = sorted(groups, key=lambda g: g.order)
     nodes += [PersonGroup.of_registry(r) for r in sorted(registry, key=lambda r: r.canonical_id)
               if r.entity_type in ID_PREFIX]
-    clusters = Clusters(len(nodes), _forbidden_pairs(nodes, overrides))
     reps = [g.rep for g in nodes]
     apart = [_apart_by(r) for r in reps]
     close = close_pairs(reps, settings.person_review_max_edits)
-    comparisons: list[_Comparison] = []
+    links: list[tuple[int, int, Link, bool]] = []
     for i, j in blocked_pairs([_blocking_keys(r) for r in reps]):
         if reps[i].registry and reps[j].registry:
             continue  # two registered identities join only through a document's evidence
         near = (i, j) in close
         if not near and _kept_apart(apart[i], apart[j]):
             continue  # compare() would say 'different' before reading names, and names too far for a review
-        link = compare(reps[i], reps[j], settings)
-        comparisons.append(_Comparison(i, j, link, link.same and not clusters.union(i, j), near))
+        links.append((i, j, compare(reps[i], reps[j], settings), near))
+    # two full names with different phones that compare() tells apart stay apart: no third mention (a first
+    # name printed alone, a spelling between them) may join them through the back door of transitivity
+    # (measured at 20,000 documents: นางสุนทร ใจดีงาม 6142 and นางสุนทร ทองประเสริฐ 027399186 were one)
+    told_apart = [(i, j) for i, j, link, _ in links if not link.same and link.evidence is LinkEvidence.DIFFERENT_PHONES
+                  and " " in reps[i].name and " " in reps[j].name]
+    clusters = Clusters(len(nodes), _forbidden_pairs(nodes, overrides) + told_apart)
+    comparisons = [_Comparison(i, j, link, link.same and not clusters.union(i, j), near)
+                   for i, j, link, near in links]
     published = _Published(settings, overrides, run_id, _word_counts(nodes))
     for group in clusters.groups():
         published.add_identity(group, _Tally.of([nodes[i] for i in group]))

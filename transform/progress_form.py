@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from common.records import (
@@ -84,9 +84,16 @@ def split_renderings(lines: list[str]) -> list[list[str]]:
     return [lines[a:b] for a, b in zip(starts, starts[1:] + [len(lines)], strict=True)]
 
 
-def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump:
-    lines = form_lines(text)
-    renderings = split_renderings(lines)
+def parse_progress_form(text: str, source: str, titles: TitleBook, passes: Sequence[str] | None = None,
+                        ) -> ParsedDump:
+    """passes: the texts of a document read more than once (OCR passes of a scan, transform/scanned.py), each
+    cut into its renderings on its own; text is then their concatenation."""
+    if passes is None:
+        lines = form_lines(text)
+        renderings = split_renderings(lines)
+    else:
+        renderings = [r for p in passes for r in split_renderings(form_lines(p))]
+        lines = [ln for r in renderings for ln in r]
     header_votes: dict[str, list[str]] = {}
     people: list[PersonMention] = []
     votes: list[Vote] = []
@@ -102,6 +109,9 @@ def parse_progress_form(text: str, source: str, titles: TitleBook) -> ParsedDump
         findings.append(spent)
     full_text = "\n".join(lines)
     networks = tuple(network_numbers(full_text))
+    if passes is not None and len(passes) > 1:  # a digit OCR misread in one pass names a network of nobody's
+        read_in = Counter(n for p in passes for n in set(network_numbers(p)))
+        networks = tuple(n for n in networks if read_in[n] * 2 > len(passes))
     events, event_votes = network_events(_placed_notes(votes, reports), networks, findings)
     return ParsedDump(
         source_file=source, layout="progress_form", renderings=len(renderings), header=header,

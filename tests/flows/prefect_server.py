@@ -1,6 +1,7 @@
 """A real Prefect server for the tests (`prefect server start`, every service on, the scheduler included),
 started once per session on 127.0.0.1 in a temporary PREFECT_HOME, with the settings operators use
-(deploy/prefect.env) except the address and home."""
+(deploy/prefect.env: CORS limited to the UI's origin, CSRF on) except the address and home, and closed by an
+auth string generated the way `schoolnet server` generates it (in the temporary home)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from schoolnet.prefect_env import DEFAULT_ENV_FILE, read_env_file
+from schoolnet.prefect_env import DEFAULT_ENV_FILE, ensure_auth_file, read_auth_file, read_env_file
 
 BIN = Path(sys.executable).parent
 _LOG_ENTRY = re.compile(r"^\d\d:\d\d:\d\d\.\d+ \| ")  # a new entry of the server's log (its time)
@@ -36,6 +37,15 @@ class PrefectServer:
     log: Path
     env: dict[str, str]
     process: subprocess.Popen
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        user, _, password = self.env["PREFECT_API_AUTH_STRING"].partition(":")
+        return user, password
+
+    @property
+    def ui_origin(self) -> str:
+        return self.url.removesuffix("/api")
 
     def log_errors(self) -> list[str]:
         """The first line of each entry of the server's log at ERROR level or with a traceback, except the
@@ -64,8 +74,11 @@ class PrefectServer:
 def start_server(home: Path, timeout_s: float = 120) -> PrefectServer:
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, **read_env_file(DEFAULT_ENV_FILE), "PREFECT_HOME": str(home), "PREFECT_API_URL": url,
+    auth = read_auth_file(ensure_auth_file(home / "prefect-auth.env"))
+    env = {**os.environ, **read_env_file(DEFAULT_ENV_FILE), **auth, "PREFECT_HOME": str(home), "PREFECT_API_URL": url,
            "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port),
+           "PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS": f"http://127.0.0.1:{port}",
+           "SCHOOLNET_PREFECT_AUTH_FILE": str(home / "prefect-auth.env"),
            "PREFECT_LOGGING_LEVEL": "INFO"}  # as operators see it (the test session itself runs at WARNING)
     log = home / "server.log"
     with log.open("wb") as fh:
@@ -76,7 +89,7 @@ def start_server(home: Path, timeout_s: float = 120) -> PrefectServer:
         if process.poll() is not None:
             raise RuntimeError(f"prefect server exited {process.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:  # the one path open to anyone
                 return PrefectServer(url, home, log, env, process)
         except httpx.HTTPError:
             pass

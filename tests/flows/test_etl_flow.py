@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from load.door import open_warehouse
-from tests.conftest import SAMPLE_RAW, SEEDS
+from tests.conftest import REFERENCE, SAMPLE_RAW, SEEDS
 
 
 def _raw_copy(tmp_path):
@@ -38,13 +38,25 @@ def test_flow_runs_its_tasks_on_a_local_two_worker_dask_cluster(prefect_server, 
 
     raw = _raw_copy(tmp_path)
     source = SEEDS if SEEDS.is_dir() else SAMPLE_RAW
+    scans = 0
+    if shutil.which("tesseract") and shutil.which("chromium"):  # a scanned form, OCR'd on a Dask worker
+        from extract.reference import load_reference
+        from synth.scans import generate_scans
+
+        generate_scans(tmp_path / "scan", 1, 4, load_reference(REFERENCE), degraded=False)
+        for f in (tmp_path / "scan").iterdir():
+            shutil.copyfile(f, raw / f.name)
+            scans += 1
     monkeypatch.setenv("SCHOOLNET_BATCH_SIZE", "1")  # one task per file, spread over both workers
     summary = run_on_dask(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True},
                           raw_dir=str(raw), warehouse_dir=str(tmp_path / "wh"))
-    assert summary.files["loaded"] == len(list(source.glob("*.txt"))) - summary.files["quarantined"]
+    assert summary.files["loaded"] == len(list(source.glob("*.txt"))) + scans - summary.files["quarantined"]
     con = open_warehouse(tmp_path / "wh")
     assert con.execute("SELECT count(*) FROM fact_monthly_progress").fetchone()[0] == \
         summary.rows["fact_monthly_progress"] > 0
+    if scans:
+        assert con.execute("SELECT count(*) FROM dim_project WHERE source_file LIKE '000000_progress_form.%'"
+                           ).fetchone()[0] == 1
     con.close()
 
 
@@ -66,7 +78,7 @@ def test_flow_publishes_the_run_summary_as_artifacts(prefect_server, tmp_path):
     found = {a.key: a for a in every if a.key and a.key.startswith("schoolnet")}
     assert {"schoolnet-run-summary", "schoolnet-files", "schoolnet-rows", "schoolnet-report"} <= set(found)
     markdown = next(a for a in every if a.key == "schoolnet-run-summary" and summary.run_id in (a.data or ""))
-    assert "Quarantined" in markdown.data and "sample_not_a_report.txt" in markdown.data
+    assert "Quarantined" in markdown.data and r"sample\_not\_a\_report.txt" in markdown.data  # Markdown-escaped
     link = next(a for a in every if a.key == "schoolnet-report" and a.flow_run_id == markdown.flow_run_id)
     assert Path(summary.report).exists() and Path(summary.report).as_uri() in link.data
 

@@ -198,3 +198,39 @@ def test_a_table_created_in_the_warehouse_file_is_kept_aside_not_lost(tmp_path):
     con = duckdb.connect(str(path), read_only=True)
     assert con.execute("SELECT count(*) FROM dq_issue WHERE check_name = 'warehouse_file_changed'").fetchall() == [(0,)]
     con.close()
+
+
+@pytest.mark.parametrize("tamper", ["added", "replaced"])
+def test_a_file_changed_in_the_published_version_is_a_finding_and_not_carried_on(tmp_path, tamper):
+    """What `COPY ... TO '<wh>/current/dim_project/zz.parquet'` did before the door refused it, done by hand (as
+    the files' owner, who can lift 0444): the next run, with no raw file changed, reports it and does not carry it
+    into the new version."""
+    raw, wh = tmp_path / "raw", tmp_path / "wh"
+    shutil.copytree(SAMPLE_RAW, raw)
+    settings = Settings.from_env(raw_dir=raw, warehouse_dir=wh, reference_dir=REFERENCE)
+    run_once(settings)
+    before = pq.read_table(wh / "current" / "dim_district").num_rows
+    con = duckdb.connect()
+    if tamper == "added":
+        target = wh / "current" / "dim_project" / "zz.parquet"
+        con.execute(f"COPY (SELECT 'pwned' AS project_key, 'x' AS extra) TO '{target}'")
+    else:
+        [target] = (wh / "current" / "dim_district").glob("*.parquet")
+        target.chmod(0o644)
+        con.execute(f"COPY (SELECT 'pwned' AS name_th) TO '{target}'")
+    con.close()
+    first = run_once(settings)
+    assert first.findings["published_file_changed"] == 1
+    views = duckdb.connect(str(wh / DUCKDB_FILE), read_only=True)
+    try:
+        [(detail,)] = views.execute("SELECT detail FROM dq_issue WHERE check_name = 'published_file_changed'"
+                                    ).fetchall()
+        assert target.name in detail and ("added" if tamper == "added" else "changed") in detail
+        assert views.execute("SELECT count(*) FROM dim_project WHERE project_key = 'pwned'").fetchall() == [(0,)]
+        assert "extra" not in {r[0] for r in views.execute("DESCRIBE dim_project").fetchall()}
+        assert views.execute("SELECT count(*) FROM dim_district").fetchall() == [(before,)]
+    finally:
+        views.close()
+    assert not list((wh / "current").rglob("zz.parquet"))
+    second = run_once(settings)  # the next night: the version is as its run wrote it
+    assert second.findings["published_file_changed"] == 0
