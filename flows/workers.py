@@ -16,7 +16,7 @@ import signal
 import sys
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -143,13 +143,19 @@ def _outcomes(names: list[tuple[str, str | None]], state: _WorkerState) -> Itera
         yield from (_read_and_parse(name, state) for name, _ in names)
         return
     with ThreadPoolExecutor(max_workers=at_once) as pool:
-        pending: deque = deque()
-        for name, _ in names:
-            pending.append(pool.submit(_read_and_parse, name, state))
-            if len(pending) > at_once:
-                yield pending.popleft().result()
-        while pending:
+        yield from in_order(pool, lambda name: _read_and_parse(name, state), (name for name, _ in names), at_once)
+
+
+def in_order(pool: Executor, work: Callable, items: Iterable, ahead: int) -> Iterator:
+    """work(item) for each item on `pool`, results in the items' order, at most `ahead` + 1 in flight: finished
+    results never pile up in memory when the caller falls behind the pool (pool.map would submit them all)."""
+    pending: deque = deque()
+    for item in items:
+        pending.append(pool.submit(work, item))
+        if len(pending) > ahead:
             yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _read_and_parse(source_file: str, state: _WorkerState) -> _Outcome:
@@ -252,12 +258,4 @@ def _on_a_pool(batches: Iterable[Batch], workers: int, config: WorkerConfig) -> 
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, initializer=_init_pool_worker,
                              initargs=(config, os.getpid()), mp_context=context) as pool:
-        # a few batches in flight, results taken in order: finished batches never pile up in memory
-        # when this process falls behind its workers (pool.map would submit them all)
-        pending: deque = deque()
-        for batch in batches:
-            pending.append(pool.submit(process_batch, batch))
-            if len(pending) > 2 * workers:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        yield from in_order(pool, process_batch, batches, 2 * workers)  # a few batches in flight
