@@ -21,6 +21,8 @@ CHECKS: tuple[Check, ...] = (
           "number beyond what its column holds, an OCR run-on of digits): stored NULL"),
     Check("impossible_date", WARNING, "a report date that does not exist (31/02/2564): the rendering votes "
           "'absent'"),
+    Check("increment_unknown", WARNING, "a scan's report whose running total is read and the one before it is "
+          "not (OCR left it unread): the report's increment is not known and stored NULL, its running total kept"),
     Check("unsettled_disagreement", WARNING, "the renderings of a dump disagree on a value with no majority: "
           "stored NULL"),
     Check("renderings_disagree", WARNING, "the renderings disagree on a header value: the majority is stored"),

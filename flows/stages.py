@@ -153,10 +153,11 @@ def ingest(settings: Settings, full_refresh: bool = False, run_id: str | None = 
     ingested.files["unchanged"] = sum(s == "loaded" for s in plan.kept.column("status").to_pylist())
     ingested.files["quarantined"] = plan.kept.num_rows - ingested.files["unchanged"]
     ingested.quarantined = _kept_quarantined(plan.kept)
-    # scans: each parsing process reads `workers` documents at once, one tesseract each (a batch of the store is
-    # 384 files: a few hundred scans are one batch, so one process, whose tesseracts keep every core busy)
+    # scans: each parsing process reads `workers` documents at once, each with its passes at once (a batch of the
+    # store is 384 files: a few hundred scans are one batch, so one process, whose tesseracts keep every core busy
+    # to a document's last page: measured on 49 pages, 93-96 % of tesseract's own speed)
     ocr = OcrSettings(settings.tesseract, settings.ocr_languages, settings.ocr_passes_psm(), settings.ocr_dpi,
-                      settings.max_pdf_pages, settings.ocr_page_timeout_s, threads=1)
+                      settings.max_pdf_pages, settings.ocr_page_timeout_s, threads=len(settings.ocr_passes_psm()))
     config = WorkerConfig(str(settings.raw_dir), str(store.chunks_root), str(settings.reference_dir),
                           settings.match, store.fingerprint, settings.max_file_mb << 20,
                           frozenset(listed.undecodable), ocr, str(store.ocr_root), settings.workers)

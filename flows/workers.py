@@ -10,6 +10,7 @@ neither texts nor per-document records are held.
 from __future__ import annotations
 
 import ctypes
+import functools
 import multiprocessing
 import os
 import signal
@@ -36,6 +37,7 @@ from transform.scanned import parse_document
 
 DOCUMENT_SUFFIXES = (".pdf", ".png", ".jpg", ".jpeg", ".tif", ".tiff")
 PARALLEL_FROM = 64  # below this many files, a process pool costs more than it saves
+QUEUED_PER_READER = 4  # documents submitted ahead per reading thread of a batch (results are taken in order)
 # (chunk id, [(file named relative to the raw dir, the content hash the store had for it, or None)])
 Batch = tuple[str, list[tuple[str, str | None]]]
 UNREADABLE = -1  # the stat kept for a file that could not be read: it never matches, the file is tried again
@@ -54,7 +56,7 @@ class WorkerConfig:
     undecodable: frozenset[str] = frozenset()  # listed names (bytes escaped) that are not valid UTF-8
     ocr: OcrSettings = OcrSettings()
     ocr_cache_dir: str | None = None  # the store's OCR texts (<store>/ocr/<sha256>-<settings>.json)
-    documents_at_once: int = 1  # PDF files and scans read at once by one process (one tesseract each)
+    documents_at_once: int = 1  # PDF files and scans read at once by one process (ocr.threads tesseracts each)
 
 
 @dataclass
@@ -142,8 +144,9 @@ def _outcomes(names: list[tuple[str, str | None]], state: _WorkerState) -> Itera
     if at_once <= 1 or not any(name.lower().endswith(DOCUMENT_SUFFIXES) for name, _ in names):
         yield from (_read_and_parse(name, state) for name, _ in names)
         return
-    with ThreadPoolExecutor(max_workers=at_once) as pool:
-        yield from in_order(pool, lambda name: _read_and_parse(name, state), (name for name, _ in names), at_once)
+    with ThreadPoolExecutor(max_workers=at_once) as pool:  # a few queued: a long scan never leaves a core idle
+        yield from in_order(pool, lambda name: _read_and_parse(name, state), (name for name, _ in names),
+                            QUEUED_PER_READER * at_once)
 
 
 def in_order(pool: Executor, work: Callable, items: Iterable, ahead: int) -> Iterator:
@@ -196,7 +199,8 @@ def _read_document(data: bytes, raw: RawFile, state: _WorkerState) -> _Outcome:
         if exc.retry:  # kept with a stat and hash that match nothing: the next run tries the file again
             raw = RawFile(raw.source_file, raw.path, "", raw.size_bytes, UNREADABLE, UNREADABLE)
         return _Outcome("quarantined", str(exc), raw)
-    dump, reason = parse_or_quarantine(document.passes, raw.source_file, state.titles, parse_document)
+    dump, reason = parse_or_quarantine(document.passes, raw.source_file, state.titles,
+                                       functools.partial(parse_document, confidences=document.confidences))
     if dump is None:
         return _Outcome("quarantined", reason, raw)
     return _Outcome("loaded", None, raw, dump)

@@ -14,12 +14,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common.settings import Settings
-from extract.documents import OcrSettings, _image_pages, _pdf_pages, sniff, tesseract_page
+from extract.documents import OcrSettings, _image_pages, _pdf_pages, sniff, tesseract_command
 from synth.scans import scans_path
 from synth.truth_diff import truth_diff
 
@@ -39,16 +40,23 @@ def _child_run(corpus: Path, warehouse: Path, *extra: str) -> dict:
 
 def tesseract_alone(files: list[Path], settings: OcrSettings, processes: int) -> dict:
     """Every page of `files` rendered as the pipeline renders it (not timed), then read by tesseract in every
-    pass, `processes` at a time: wall seconds and pages/s."""
+    pass with the pipeline's command (text and TSV), `processes` at a time: wall seconds and pages/s."""
     images = []
     for path in files:
         data = path.read_bytes()
         pages = _pdf_pages(data, settings) if sniff(data) == "pdf" else _image_pages(data, settings)
         images += list(pages)
     jobs = [(image, psm) for image in images for psm in settings.passes]
+    env = {**os.environ, "OMP_THREAD_LIMIT": "1"}
+
+    def read(job: tuple[bytes, int]) -> None:  # the pipeline's own command, nothing of the pipeline around it
+        with tempfile.TemporaryDirectory(prefix="bench-ocr-") as tmp:
+            subprocess.run(tesseract_command(settings, job[1], os.path.join(tmp, "page")), input=job[0],
+                           capture_output=True, env=env, check=True)
+
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=processes) as pool:
-        list(pool.map(lambda job: tesseract_page(job[0], job[1], settings), jobs))
+        list(pool.map(read, jobs))
     seconds = time.perf_counter() - started
     return {"images": len(images), "readings": len(jobs), "seconds": round(seconds, 2)}
 

@@ -97,9 +97,28 @@ def score_fields(con: duckdb.DuckDBPyConnection, truth: list[dict],
             for role, index in (("officer_id", 2), ("coordinator_id", 3)):
                 if t.get(role):
                     people.append((t[role], row[index] or f"missing:{t['source_file']}:{role}"))
+        read = _aligned(t["schools"], school_alias[t["source_file"]])
         for s in t["schools"]:
-            schools.append((s["school_id"], school_alias[t["source_file"]].get(s["raw"], f"missing:{s['raw']}")))
+            schools.append((s["school_id"], read.get(s["raw"], f"missing:{s['raw']}")))
     return q, pairwise_scores(people), pairwise_scores(schools)
+
+
+def _aligned(printed: list[dict], read: dict[str, str]) -> dict[str, str]:
+    """Each school as printed -> the identity of its mention in the warehouse: the same spelling, else (a scan:
+    OCR spells it its own way) the closest spelling of the document not taken by another, within 80 (plain edit
+    ratio: rapidfuzz's default processing deletes Thai marks). A mention no spelling comes close to is missing."""
+    from rapidfuzz import fuzz
+
+    out = {s["raw"]: read[s["raw"]] for s in printed if s["raw"] in read}
+    free = [raw for raw in read if raw not in out]
+    for s in printed:
+        if s["raw"] in out or not free:
+            continue
+        best = max(free, key=lambda raw: fuzz.ratio(s["raw"], raw))
+        if fuzz.ratio(s["raw"], best) >= 80:
+            out[s["raw"]] = read[best]
+            free.remove(best)
+    return out
 
 
 def _score_document(q: FieldScore, t: dict, row: tuple | None, reports: dict[tuple[str, int], dict]) -> None:

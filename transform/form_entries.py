@@ -20,17 +20,21 @@ from transform.values import implausible, parse_amount, parse_be_date, parse_per
 
 # Each alternative starts with its first character outside its group: the regular expression engine then
 # skips to the next candidate character instead of trying every alternative at every position (5x faster).
+# The progress and amount labels allow a letter more or less between their words ('งบประมาณทที่เบิกใช้',
+# 'ความก้าวหน้าข้องงานๆ': a scan's misreads the restoring of marks cannot undo), the inner 'ครั้งที่' any word
+# ('(asa 1)'), the '=' a '-', and a speck's dash before the amount is no minus ('= - 30,000').
 TOKEN = re.compile(
     r"ร(?P<label>ายงานครั้งที่\s*(?P<label_no>\d{1,2})(?!\d))"
     r"|:(?P<dated> ?:\s*(?P<date>\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})\s*:?)"
-    r"|ค(?P<progress>วามก้าวหน้าของงาน\S*\s*=\s*(?P<pct>\d+(?:[.,]\d+)?)\s*%?)"
-    r"|ง(?P<amount>บประมาณที่เบิกใช้\s*[(\s]*ครั้งที่\s*(?P<inner>\d{1,3})\s*\)?\s*=\s*"
-    r"(?P<amt>-?\d[\d,]*(?:\.\d+)?)(?:\.-)?\s*(?:บาท)?)"
+    r"|ค(?P<progress>วาม[^\s=]{0,14}?งาน\S*\s*=\s*(?P<pct>\d+(?:[.,]\d+)?)\s*%?)"
+    r"|ง(?P<amount>บ[^\s(=]{0,16}?เบิก[^\s(=]{0,6}\s*[(\s]*(?:ครั้งที่|[^\s()=\d]{1,10})\s*(?P<inner>\d{1,3})\s*"
+    r"(?P<close>[)\]}|?])?\s*(?:=|-(?=\s+\d))\s*(?:-\s+(?=\d))?(?P<amt>-?\d[\d,]*(?:\.\d+)?)(?:\.-)?\s*(?:บาท)?)"
     r"|:(?P<status>\s*(?P<phrase>(?:ไม่\s*)?เป็นไป[^:\t\n]*))"
     r"|:(?P<undated>:(?!\s*(?:ความก้าวหน้า|งบประมาณ|\d{1,2}\s*/))\s*(?=\S))"
 )
 
 _SPACES = re.compile(r"\s+")
+_LEADING_ZERO = re.compile(r"-?0[\d,]")
 
 
 @dataclass
@@ -100,8 +104,10 @@ class _EntryReader:
                 entry.rejected.append((m.group("pct"), why))
             self.after_progress = True
         elif kind == "amount":
-            entry.inner = int(m.group("inner")) or None  # report numbers start at 1: a 0 is a misread digit
+            entry.inner = _inner(m.group("inner"), m.group("close") is not None, entry.label)
             entry.amount, why = read_value(parse_amount, m.group("amt"))
+            if why is None and _LEADING_ZERO.match(m.group("amt")):  # '01': a form prints no leading zero
+                entry.amount, why = None, "an amount with a leading zero: a misread digit"
             if why:
                 entry.rejected.append((m.group("amt"), why))
             self.after_progress = True
@@ -115,6 +121,22 @@ class _EntryReader:
                 entry.target = reading.target
 
 
+def _inner(digits: str, closed: bool, label: int | None) -> int | None:
+    """The inner index of "(ครั้งที่ N) = ...": report numbers start at 1 (a 0 is a misread digit), and a scan's
+    ')' is read as a digit, mostly '1' ("(ครั้งที่ 11 = 0 บาท" of report 1, "(ครั้งที่ 22 =" of report 2): an
+    unclosed number that is the entry's label and one digit more is the label; one ending in 1 that is neither
+    the label nor that is no index (None)."""
+    number = int(digits) or None
+    if len(digits) < 2 or label == number:
+        return number
+    shorter = int(digits[:-1]) or None
+    if not closed and (label == shorter or digits.endswith("1")):  # ')' read as the digit after the label
+        return label if label == shorter else None
+    # closed, the label and one digit more: a speck read as a digit ('(ครั้งที่ 89)' of report 8) or a digit
+    # the label lost; the entry's position decides
+    return None if label is not None and label == shorter else number
+
+
 def read_entries(section: str) -> list[_Entry]:
     """Fragments of one rendering's section 2, in order, grouped into entries."""
     return _EntryReader(section).read()
@@ -125,7 +147,8 @@ def _occupied(entry: _Entry, kind: str | None, m: re.Match[str]) -> bool:
     if kind == "progress":
         return entry.progress is not None
     if kind == "amount":
-        return entry.amount is not None or (entry.inner is not None and entry.inner != int(m.group("inner")))
+        inner = _inner(m.group("inner"), m.group("close") is not None, entry.label)
+        return entry.amount is not None or (entry.inner is not None and entry.inner != inner)
     return False
 
 

@@ -9,7 +9,11 @@ What OCR does to a printed Thai form, and what is undone here:
 - lines of stray marks read as a line of their own ('1    dena      ow      ข'): dropped;
 - a space before a dependent vowel ('ฝ่ าย', a PDF text layer's glyph clusters): removed, as no Thai word
   starts with one.
-Digits are not repaired: where the passes read a number differently the consensus keeps no value.
+- a thousands comma read as a point, a space or twice ('60.000', '60, 000', '30,.000' after '=' or ':'), 'บาท'
+  read 'um', the '::' before a report's date read ':' or '=:', an inner index whose ')' was read as a digit
+  (transform/form_entries.py).
+A number's digits are never guessed here: the passes fused by confidence (transform/fusion.py) and Thai digits
+read glyph by glyph (extract/thai_digits.py) are readings; what the passes and they disagree on stays NULL.
 """
 
 from __future__ import annotations
@@ -18,11 +22,13 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 
 from rapidfuzz.distance import Levenshtein
 
 from common.records import DumpParseError, Finding, ParsedDump, PersonMention, ProjectHeader
-from transform.consensus import decide
+from transform.consensus import NOTE_FIELD, build_entries, decide
+from transform.fusion import fused_rendering
 from transform.parse import detect_layout, parse
 from transform.people import TitleBook
 from transform.progress_form import parse_progress_form
@@ -51,10 +57,15 @@ _FORM_LINE_START = re.compile(
 _STATUS_START = re.compile(r"^(?:ไม่)?เป็นไปตาม")  # the statuses that end an entry, wrapped to a line of their own
 _THAI = re.compile(r"[ก-๎]")
 _SPACE_BEFORE_VOWEL = re.compile(r"(?<=[\u0e01-\u0e4e]) (?=[\u0e30-\u0e3a\u0e45\u0e47-\u0e4e])")
-# '= 60.000 บาท', '= 45 000 บาท': OCR read the thousands comma as a dot or a space (the forms print whole baht:
-# no amount after a '=' or ':' has groups of three decimals)
-_AMOUNT = re.compile(r"([=:]\s*)(\d{1,3}(?:[ ,.]\d{3})+)(?![\d.,])")
+# '= 60.000 บาท', '= 45 000 บาท', '= 60, 000 บาท': OCR read the thousands comma as a dot or a space (the forms
+# print whole baht: no amount after a '=' or ':' has groups of three decimals)
+_AMOUNT = re.compile(r"([=:]\s*)(\d{1,3}(?:(?: ?[,.] ?| )\d{3})+)(?![\d.,])")
 _WIDE_GAP = re.compile(r"\S {4,}\S")
+# 'บาท' after an amount, read 'um', 'UM', 'Un'
+_BAHT = re.compile(r"(?<=[\d๐-๙\-]) ?(?:[uU][mMnN]|[uU][nN][nN]|[uU]m\.)(?![A-Za-z])")
+_DOUBLE_SEPARATOR = re.compile(r"(?<=\d)[,.]{2,}(?=\d{3}(?!\d))")  # '30,.000': one thousands comma, read twice
+# 'รายงานครั้งที่1 : 22/10/2564', 'รายงานครั้งที่6 =: 21/03/2564': the '::' before a report's date misread
+_REPORT_COLON = re.compile(r"(รายงานครั้งที่\s*\d{1,2})[:;=\-.,'\s]{0,6}(?=\d{1,2}\s*/\s*\d{1,2}\s*/\s*\d{4})")
 
 
 def _phrase_pattern(phrase: str) -> str:
@@ -81,8 +92,11 @@ def repair(text: str) -> str:
     for line in text.replace("\f", "\n").split("\n"):
         if _is_stray_marks(line):
             continue
-        line = _AMOUNT.sub(_thousands, _JUNK_START.sub("", _SPACE_BEFORE_VOWEL.sub("", line)))
-        lines.append(_label(_PHRASE_RE.sub(_restore, line)))
+        line = _JUNK_END.sub("", _JUNK_START.sub("", _SPACE_BEFORE_VOWEL.sub("", line)))
+        line = _DOUBLE_SEPARATOR.sub(",", line)
+        line = _BAHT.sub(" บาท", _AMOUNT.sub(_thousands, line))
+        line = _REPORT_COLON.sub(r"\1 :: ", _PHRASE_RE.sub(_restore, line))
+        lines.append(_label(line))
     return "\n".join(lines)
 
 
@@ -92,6 +106,7 @@ HEADER_LABELS = ("ชื่อโครงการ/กิจกรรม", "ร
                  "งบประมาณที่ได้รับ", "งบประมาณที่ใช้ไป", "หน่วยงานที่รับผิดชอบ", "ชื่อผู้รับผิดชอบ", "ผู้ประสานงาน สยป")
 _LABELLED = re.compile(r"^(?P<label>[^:]{6,30}?)\s*:(?P<rest>.*)$")
 _JUNK_START = re.compile(r"^[\s.,'\"|\-–_~”“‘’`]+(?=\S)")  # a scan's specks read before a line's first letter
+_JUNK_END = re.compile(r"(?<=\S)(?:\s+[|'\"_~”“‘’`!\[\]]+)+\s*$")  # and after its last, apart from it
 
 
 def _label(line: str) -> str:
@@ -135,7 +150,7 @@ def _width(line: str) -> int:
 
 
 def _thousands(match: re.Match[str]) -> str:
-    return match.group(1) + re.sub(r"[ .]", ",", match.group(2))
+    return match.group(1) + re.sub(r"[ .,]+", ",", match.group(2))
 
 
 def _is_stray_marks(line: str) -> bool:
@@ -150,11 +165,14 @@ def _is_stray_marks(line: str) -> bool:
     return short >= 0.6 * len(tokens) and not any(len(t) >= 6 for t in tokens)
 
 
-def parse_document(passes: Sequence[str], source: str, titles: TitleBook) -> ParsedDump:
-    """A document read in one or more passes -> one ParsedDump, every pass a rendering of it. A printed form's
-    passes are voted by its own consensus (report values in audit_value_vote); a proposal's or a web page's
-    header is voted field by field across the passes; a tie is NULL with its finding."""
-    texts = [repair(p) for p in passes]
+def parse_document(passes: Sequence[str], source: str, titles: TitleBook,
+                   confidences: Sequence[str] = ()) -> ParsedDump:
+    """A document read in one or more passes -> one ParsedDump, every pass a rendering of it, and one more
+    when tesseract's `confidences` of the passes are known: the passes fused by them (transform/fusion.py). A
+    printed form's renderings are voted by its own consensus (report values in audit_value_vote); a proposal's
+    or a web page's header is voted field by field across them; a tie is NULL with its finding."""
+    fused = fused_rendering(passes, confidences)
+    texts = [repair(p) for p in (*passes, *([fused] if fused is not None else []))]
     layouts = [detect_layout(t) for t in texts]
     ranked = Counter(layout for layout in layouts if layout).most_common()
     if not ranked:
@@ -163,7 +181,8 @@ def parse_document(passes: Sequence[str], source: str, titles: TitleBook) -> Par
     layout = ranked[0][0]
     if layout == "progress_form":
         texts = [repair(unwrap_form(t)) for t in texts]  # again: a phrase the page's width cut is whole now
-        return misread_years_to_null(parse_progress_form("\n".join(texts), source, titles, passes=texts))
+        dump = parse_progress_form("\n".join(texts), source, titles, passes=texts)
+        return increments_after_gaps_to_null(misread_reports_to_null(misread_years_to_null(dump)))
     dumps = []
     for text, found in zip(texts, layouts, strict=True):
         if found == layout:
@@ -179,12 +198,16 @@ def parse_document(passes: Sequence[str], source: str, titles: TitleBook) -> Par
 FIRST_YEAR = 2550  # the BMA's project tracking began after this Buddhist-Era year: an earlier one is a misread
 
 
+def _fiscal_year_of(day: date | None) -> int | None:
+    """The BMA's fiscal year (Buddhist Era) a day falls in: it ends on 30 September."""
+    return None if day is None else day.year + 543 + (1 if day.month >= 10 else 0)
+
+
 def misread_years_to_null(dump: ParsedDump) -> ParsedDump:
     """What every pass misread alike, where it shows: tesseract reads Thai digits of a blurred scan
     consistently wrong (๒๕๖๙ as ๒๕๒๕), so the passes agree on it. A fiscal year before FIRST_YEAR or after next
     year, a project period outside its fiscal year, or a budget of nothing is stored NULL with its finding, never
     as read."""
-    from datetime import date
 
     h = dump.header
     findings = list(dump.findings)
@@ -194,6 +217,13 @@ def misread_years_to_null(dump: ParsedDump) -> ParsedDump:
         findings.append(Finding.of("implausible_value", f"header fiscal_year: {fiscal_year} as read is no year "
                                    f"of a project ({FIRST_YEAR}-{latest}): a misread digit; stored NULL"))
         fiscal_year = None
+    period_year = _fiscal_year_of(start) if start is not None and _fiscal_year_of(start) == _fiscal_year_of(end) \
+        else None
+    if fiscal_year is not None and period_year is not None and fiscal_year != period_year:
+        findings.append(Finding.of("implausible_value", f"header fiscal_year: {fiscal_year} as read is not the year "
+                                   f"of the project's period ({start.isoformat()} - {end.isoformat()}, both read "
+                                   "alike): a misread digit; stored NULL"))
+        fiscal_year = None  # the period's year is stored below, with its finding
     for name, value in (("start_date", start), ("end_date", end)):
         if value is None:
             continue
@@ -218,13 +248,68 @@ def misread_years_to_null(dump: ParsedDump) -> ParsedDump:
     return replace(dump, header=header, findings=tuple(findings))
 
 
+def misread_reports_to_null(dump: ParsedDump) -> ParsedDump:
+    """What every pass that read a report misread alike, where its neighbours show it: a report dated in a
+    year neither the report before nor the one after is in ('21/03/2566' between 2021-02 and 2021-04: a misread
+    year digit), or a running total below the one before that a thousand (or a hundred) times over would fit
+    between its neighbours ('90.00' for 90,000: the comma read as a point) is stored NULL with its finding. A
+    total that goes down otherwise is kept as read (the published check running_total_never_decreases)."""
+    reports = sorted(dump.reports, key=lambda r: r.report_no)
+    findings = list(dump.findings)
+    dates = [r.date for r in reports]
+    totals = [r.cumulative_thb for r in reports]
+    for i, r in enumerate(reports):
+        before = next((d for d in reversed(dates[:i]) if d is not None), None)
+        after = next((d for d in dates[i + 1:] if d is not None), None)
+        if r.date is not None and before is not None and after is not None and before <= after and \
+                not before.year <= r.date.year <= after.year:
+            findings.append(Finding.of("implausible_value", f"report {r.report_no} date: {r.date.isoformat()} as "
+                                       f"read lies in a year neither report {r.report_no}'s neighbours are in "
+                                       f"({before.isoformat()}, {after.isoformat()}): a misread digit; stored NULL"))
+            dates[i] = None
+        low = next((t for t in reversed(totals[:i]) if t is not None), None)
+        high = next((t for t in totals[i + 1:] if t is not None), None)
+        total = r.cumulative_thb
+        if total is not None and low is not None and total < low and \
+                any(low <= total * k and (high is None or total * k <= high) for k in (100, 1000)):
+            findings.append(Finding.of("implausible_value", f"report {r.report_no} cumulative_thb: {total} as "
+                                       f"read is below report {r.report_no}'s predecessor ({low}) by a point "
+                                       "read for a thousands comma; stored NULL"))
+            totals[i] = None
+    if dates == [r.date for r in reports] and totals == [r.cumulative_thb for r in reports]:
+        return dump
+    decided = {r.report_no: {"date": dates[i], "progress_pct": r.progress_pct, "cumulative_thb": totals[i],
+                             "plan_status": r.plan_status, "target_status": r.target_status, NOTE_FIELD: r.note_th}
+               for i, r in enumerate(reports)}
+    return replace(dump, reports=tuple(build_entries(decided, findings)), findings=tuple(findings))
+
+
+def increments_after_gaps_to_null(dump: ParsedDump) -> ParsedDump:
+    """A report's increment when the running total of the report before it was not read: not known (the money
+    may have moved in either month), stored NULL with its finding; its running total is kept. A dump's text is
+    read whole and keeps the increment since the previous known total; a scan's unread total is OCR's gap."""
+    totals = {r.report_no: r.cumulative_thb for r in dump.reports}
+    findings = list(dump.findings)
+    reports = []
+    for r in dump.reports:
+        if r.disbursed_thb is not None and r.report_no > 1 and totals.get(r.report_no - 1) is None:
+            findings.append(Finding.of("increment_unknown", f"report {r.report_no}: running total {r.cumulative_thb}"
+                                       f" read, report {r.report_no - 1}'s not; its increment is stored NULL"))
+            r = replace(r, disbursed_thb=None)
+        reports.append(r)
+    if len(findings) == len(dump.findings):
+        return dump
+    return replace(dump, reports=tuple(reports), findings=tuple(findings))
+
+
 def merge_passes(dumps: Sequence[ParsedDump]) -> ParsedDump:
     """Dumps of the same document, one per pass -> one: each value decided by the passes' agreement."""
     if len(dumps) == 1:
         return dumps[0]
     findings: list[Finding] = []
 
-    def vote(field: str, values: list[object]) -> object:
+    def vote(field: str, read: list[object]) -> object:
+        values = [v for v in read if v is not None and v != ()]  # a pass that did not find a value does not vote
         value, settled = decide(values)
         if not settled:
             findings.append(Finding.of("unsettled_disagreement", f"header {field}: OCR passes disagree ("

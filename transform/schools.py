@@ -64,8 +64,16 @@ def match_registry(name: str, district_id: str | None, reference: Reference, set
 
 def match_extent(key: SchoolKey, reference: Reference, settings: MatchSettings) -> tuple[RegistryMatch, str]:
     """The registry match of the mention's name, or of the name with its next words when that matches
-    better ('วัดมหรรณพาราม' + 'ในพระราชูปถัมภ์ฯ', 'เคหะทุ่งสองห้องวิทยา' + '1'); and that name."""
+    better ('วัดมหรรณพาราม' + 'ในพระราชูปถัมภ์ฯ', 'เคหะทุ่งสองห้องวิทยา' + '1'), or of the registry name the
+    mention starts with when the whole does not match exactly; and that name."""
     best, name = match_registry(key.name, key.district_id, reference, settings), key.name
+    if best.score < 100:  # a scan's lines joined without a space: 'ราชบพิธโดยใช้ระบบ' is ราชบพิธ and a sentence
+        starts = [n for school in reference.schools if key.district_id is None or school.district_id == key.district_id
+                  for n in (school.name_th, school.short_th)
+                  if n and len(n) >= 4 and len(key.name) - len(n) >= 3 and key.name.startswith(n)]
+        if starts:
+            name = max(starts, key=len)
+            return match_registry(name, key.district_id, reference, settings), name
     words = key.tail.split(" ") if key.tail else []
     for k in range(1, len(words) + 1):
         longer = f"{key.name} {' '.join(words[:k])}"

@@ -16,6 +16,7 @@ _NETWORK_LIST = re.compile(r"เครื่?อข่าย\s*\(\s*(\d{1,2}(?:\
 # 'และ', another network or school)
 _SCHOOL = re.compile(r"เครื่?อข่าย(?:โรงเรียน)?\s*ที่\s*(\d{1,2})(?!\d)(?P<gap>[ \t]*(?:\n[ \t]*)*)โรงเรียน[ \t]*"
                      r"(?P<name>[\u0e00-\u0e7f.]+(?:[ \t]*\([^)\n]{1,40}\))?)(?=(?P<tail>[^\n]{0,80}))")
+_RUN_ON = re.compile(r"(?<=.{3})(?:เครื่?อข่าย|โรงเรียน)")
 _TAIL_END = re.compile(r"\s\d{1,2}\.\s|:|,|\t|<|\(|และ|เครื่?อข่าย|โรงเรียน|\s\s")
 MAX_TAIL_WORDS = 3
 MAX_NETWORK = 80
@@ -84,7 +85,9 @@ def school_mentions(text: str) -> list[SchoolMention]:
     out: list[SchoolMention] = []
     for m in _SCHOOL.finditer(text):
         network = int(m.group(1))
-        name = normalize_thai(m.group("name")).rstrip(".")
+        # a name runs on into the next sentence where a scan's wrapped lines were joined without a space
+        # ('วัดสุวรรณารามเครือข่ายโรงเรียนได้ร่วมกัน'): no school's name holds 'เครือข่าย' or a second 'โรงเรียน'
+        name = _RUN_ON.split(normalize_thai(m.group("name")), maxsplit=1)[0].rstrip(".")
         if 1 <= network <= MAX_NETWORK and len(name) >= 3:
             tail = _TAIL_END.split(m.group("tail"), maxsplit=1)[0]
             words = normalize_thai(tail).split(" ")[:MAX_TAIL_WORDS] if tail.strip() else []

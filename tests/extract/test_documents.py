@@ -141,3 +141,16 @@ def test_without_tesseract_scans_wait_with_one_reason_and_text_layers_load(corpo
     assert "tesseract is not installed" in reason and "apt-get install tesseract-ocr tesseract-ocr-tha" in reason
     summary = run_once(_settings(raw, tmp_path / "wh"))  # installed: the next run reads the scan
     assert summary.files["loaded"] == 1 and summary.files["quarantined"] == 0, summary.files
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 9), (4, 3), (61, 47), (600, 40)])  # 600 rows: strips
+def test_the_median_filter_is_pils_pixel_for_pixel(shape):
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    from extract.documents import median3
+
+    rng = np.random.default_rng(sum(shape))
+    grey = rng.integers(0, 256, shape, dtype=np.uint8)
+    expected = np.asarray(Image.fromarray(grey).filter(ImageFilter.MedianFilter(3)))
+    assert np.array_equal(median3(grey), expected)
