@@ -27,6 +27,7 @@ from rapidfuzz.distance import Levenshtein
 from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
 from common.settings import MatchSettings
 from common.text import normalize_thai, tone_skeleton
+from transform.fusion import UNREAD
 from transform.identity import (
     Clusters,
     Decision,
@@ -130,7 +131,22 @@ def best_name_score(a: PersonNode, b: PersonNode, settings: MatchSettings) -> fl
 def min_edits(a: PersonNode, b: PersonNode, up_to: int | None = None) -> int:
     """Fewest character edits between any spelling of one and any spelling of the other; with up_to, any
     count above it is up_to + 1 (counted faster)."""
-    return min(Levenshtein.distance(x, y, score_cutoff=up_to) for x, _ in a.forms for y, _ in b.forms)
+    return min(_edits(x, y, up_to) for x, _ in a.forms for y, _ in b.forms)
+
+
+def _edits(x: str, y: str, up_to: int | None) -> int:
+    """Levenshtein's distance, where a scan's unread character (fusion.UNREAD: its passes read it differently,
+    neither surely) stands for any one character: 'ณ�ฐพิมล' is one edit from nothing it could be."""
+    if UNREAD not in x and UNREAD not in y:
+        return Levenshtein.distance(x, y, score_cutoff=up_to)
+    row = list(range(len(y) + 1))
+    for i, cx in enumerate(x, start=1):
+        previous, row[0] = row[0], i
+        for j, cy in enumerate(y, start=1):
+            same = cx == cy or cx == UNREAD or cy == UNREAD
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (0 if same else 1))
+    distance = row[-1]
+    return distance if up_to is None or distance <= up_to else up_to + 1
 
 
 class LinkEvidence(Enum):

@@ -16,7 +16,7 @@ _UNIT = re.compile(r"^\s*หน่วยงานที่รับผิดช�
 _YEAR = re.compile(r"^\s*ปีงบประมาณ\s*(?:พ\.ศ\.)?\s*(?P<v>\d{4})[\s|'\".,_~-]*$", re.MULTILINE)  # a scan's specks after
 _BUDGET = re.compile(r"(?:จำนวนเงิน|งบประมาณ(?:ทั้งสิ้น)?)\s*(?P<v>\d[\d,]*(?:\.\d+)?)(?:\.?-)?\s*บาท")
 _PERIOD = re.compile(r"ตั้งแต่\s*(?P<start>(?:เดือน)?\S+\s*\d{4})\s*[-–ถึง]+\s*(?P<end>(?:เดือน)?\S+\s*\d{4})")
-_SIGNATURE = re.compile(r"^\s*\((?P<name>[^()\n]{3,60})[)\]]\s*$")  # ']' for ')': a scan's
+_SIGNATURE = re.compile(r"^\s*\((?P<name>[^()\n]{3,60})[)\]][\s.,'|_~-]*$")  # ']' for ')', specks after: a scan's
 _CODE = re.compile(rf"\b({PROJECT_CODE})\b")
 
 
