@@ -24,6 +24,9 @@ from pythainlp.util import normalize as thai_normalize
 
 THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")
 TONE_MARKS = "\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e47"  # ่ ้ ๊ ๋ ์ ็ : what OCR most often drops or swaps
+# every mark written above or below a Thai letter: the vowels ั ิ ี ึ ื ุ ู ฺ and the tone and other marks
+MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
+UNREAD = "\ufffd"  # a scan's token no reading vouches for (OCR passes that disagree, a glyph no digit is): no vote
 _THAI_DIGIT_RUN = re.compile("[\u0e50-\u0e59]+")
 _SPACES = re.compile(r"\s+")
 _INLINE_SPACES = re.compile(r"[ \u00a0\u2000-\u200a\u3000]+")

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from common.text import UNREAD
+
 THAI_DIGITS = "๐๑๒๓๔๕๖๗๘๙"
 SEPARATORS = ",."
-UNREAD = "\ufffd"  # transform/fusion.py's: a token no reading can vouch for
 FONT_DIRS = (Path("/usr/share/fonts/truetype/tlwg"), Path("/usr/share/fonts/opentype/tlwg"))
 TEMPLATE_FACES = ("Laksaman", "Garuda", "Kinnari", "Loma", "Norasi", "Sawasdee", "Umpush", "Waree", "TlwgTypo")
 SIDE = 24  # a glyph is compared as a SIDE x SIDE picture of its ink

@@ -16,11 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from common.text import MARKS, UNREAD
+
 MARGIN = 10  # confidence points one reading must lead the other by to be taken where they differ
-UNREAD = "\ufffd"  # a token neither pass read surely: it votes for nothing
 DIGITS = frozenset("0123456789๐๑๒๓๔๕๖๗๘๙")
-THAI_MARKS = frozenset("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a"  # vowels above and below
-                       "\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e")  # tone and other marks
 _NUMBER_UNREAD = "\x00"  # while a line is fused: a piece of a number neither pass read surely
 MIN_OVERLAP = 0.5  # two lines are the same line when they share this much of the shorter one's height
 
@@ -135,7 +134,7 @@ def _fuse_line(a: _Line, b: _Line, margin: int) -> _Line:
 
 
 def _unmarked(piece: str) -> str:
-    return "".join(ch for ch in piece if ch not in THAI_MARKS and not ch.isspace())
+    return "".join(ch for ch in piece if ch not in MARKS and not ch.isspace())
 
 
 def _meaningful(piece: str) -> bool:

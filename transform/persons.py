@@ -26,8 +26,7 @@ from rapidfuzz.distance import Levenshtein
 
 from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
 from common.settings import MatchSettings
-from common.text import normalize_thai, tone_skeleton
-from transform.fusion import UNREAD
+from common.text import UNREAD, normalize_thai, tone_skeleton
 from transform.identity import (
     Clusters,
     Decision,

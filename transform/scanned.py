@@ -27,13 +27,14 @@ from datetime import date
 from rapidfuzz.distance import Levenshtein
 
 from common.records import DumpParseError, Finding, ParsedDump, PersonMention, ProjectHeader
+from common.text import MARKS
 from transform.consensus import NOTE_FIELD, build_entries, decide
 from transform.fusion import fused_rendering
 from transform.parse import detect_layout, parse
 from transform.people import TitleBook
 from transform.progress_form import parse_progress_form
+from transform.values import fiscal_year_of
 
-MARKS = "\u0e31\u0e34\u0e35\u0e36\u0e37\u0e38\u0e39\u0e3a\u0e47\u0e48\u0e49\u0e4a\u0e4b\u0e4c\u0e4d\u0e4e"
 _MARK_CLASS = f"[{MARKS}]"
 # the printed forms' own words: labels, headings, statuses (transform/status.py), the agency and unit words
 FORM_PHRASES = (
@@ -198,11 +199,6 @@ def parse_document(passes: Sequence[str], source: str, titles: TitleBook,
 FIRST_YEAR = 2550  # the BMA's project tracking began after this Buddhist-Era year: an earlier one is a misread
 
 
-def _fiscal_year_of(day: date | None) -> int | None:
-    """The BMA's fiscal year (Buddhist Era) a day falls in: it ends on 30 September."""
-    return None if day is None else day.year + 543 + (1 if day.month >= 10 else 0)
-
-
 def misread_years_to_null(dump: ParsedDump) -> ParsedDump:
     """What every pass misread alike, where it shows: tesseract reads Thai digits of a blurred scan
     consistently wrong (๒๕๖๙ as ๒๕๒๕), so the passes agree on it. A fiscal year before FIRST_YEAR or after next
@@ -217,8 +213,8 @@ def misread_years_to_null(dump: ParsedDump) -> ParsedDump:
         findings.append(Finding.of("implausible_value", f"header fiscal_year: {fiscal_year} as read is no year "
                                    f"of a project ({FIRST_YEAR}-{latest}): a misread digit; stored NULL"))
         fiscal_year = None
-    period_year = _fiscal_year_of(start) if start is not None and _fiscal_year_of(start) == _fiscal_year_of(end) \
-        else None
+    period_year = fiscal_year_of(start) if start is not None and end is not None and \
+        fiscal_year_of(start) == fiscal_year_of(end) else None
     if fiscal_year is not None and period_year is not None and fiscal_year != period_year:
         findings.append(Finding.of("implausible_value", f"header fiscal_year: {fiscal_year} as read is not the year "
                                    f"of the project's period ({start.isoformat()} - {end.isoformat()}, both read "
@@ -234,7 +230,7 @@ def misread_years_to_null(dump: ParsedDump) -> ParsedDump:
                                        "outside the project's fiscal year: a misread digit; stored NULL"))
             start, end = (None, end) if name == "start_date" else (start, None)
     if fiscal_year is None and end is not None:  # the period's end is printed in digits OCR reads well (ISO)
-        fiscal_year = end.year + 543 + (1 if end.month >= 10 else 0)  # the BMA's year ends on 30 September
+        fiscal_year = fiscal_year_of(end)  # the BMA's year ends on 30 September
         findings.append(Finding.of("fiscal_year_from_period", f"header fiscal_year: not read; {fiscal_year}, the "
                                    f"year the project period ends in ({end.isoformat()}), is stored"))
     budget = h.budget_thb
