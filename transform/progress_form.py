@@ -22,7 +22,7 @@ from transform.consensus import NOTE_FIELD, consensus_across_renderings, decide,
 from transform.form_entries import entry_votes, key_entries, read_entries
 from transform.network_events import network_events
 from transform.people import TitleBook, parse_person
-from transform.text_mentions import district_mentions, network_numbers, school_mentions
+from transform.text_mentions import district_mentions, network_numbers, school_mentions, within_networks
 from transform.values import PROJECT_CODE, parse_amount, parse_iso_datetime, read_or_find
 
 PAGE_TITLE = "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ"
@@ -109,14 +109,16 @@ def parse_progress_form(text: str, source: str, titles: TitleBook, passes: Seque
         findings.append(spent)
     full_text = "\n".join(lines)
     networks = tuple(network_numbers(full_text))
+    schools = tuple(school_mentions(full_text))
     if passes is not None and len(passes) > 1:  # a digit OCR misread in one pass names a network of nobody's
         read_in = Counter(n for p in passes for n in set(network_numbers(p)))
         networks = tuple(n for n in networks if read_in[n] * 2 > len(passes))
+        schools = within_networks(schools, networks)
     events, event_votes = network_events(_placed_notes(votes, reports), networks, findings)
     return ParsedDump(
         source_file=source, layout="progress_form", renderings=len(renderings), header=header,
         district_mentions=tuple(district_mentions(header_votes.get("unit", []))),
-        people=tuple(people), reports=tuple(reports), networks=networks, schools=tuple(school_mentions(full_text)),
+        people=tuple(people), reports=tuple(reports), networks=networks, schools=schools,
         votes=tuple(votes + event_votes), findings=tuple(findings), network_events=tuple(events),
     )
 

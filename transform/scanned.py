@@ -33,6 +33,7 @@ from transform.fusion import fused_rendering
 from transform.parse import detect_layout, parse
 from transform.people import TitleBook
 from transform.progress_form import parse_progress_form
+from transform.text_mentions import within_networks
 from transform.values import fiscal_year_of
 
 _MARK_CLASS = f"[{MARKS}]"
@@ -80,7 +81,9 @@ def _phrase_pattern(phrase: str) -> str:
 
 
 _PHRASES = sorted({p for p in FORM_PHRASES if any(ch in MARKS for ch in p)}, key=len, reverse=True)
-_PHRASE_RE = re.compile("|".join(f"(?P<p{i}>{_phrase_pattern(p)})" for i, p in enumerate(_PHRASES)))
+# a phrase ends where a syllable does: 'เครือข่ายทางการศึกษา' does not hold 'เครือข่ายที่' (its ท goes on with า)
+_PHRASE_RE = re.compile("(?:" + "|".join(f"(?P<p{i}>{_phrase_pattern(p)})" for i, p in enumerate(_PHRASES))
+                        + ")(?![\u0e30-\u0e3a\u0e45\u0e47-\u0e4e])")
 
 
 def _restore(match: re.Match[str]) -> str:
@@ -327,5 +330,5 @@ def merge_passes(dumps: Sequence[ParsedDump]) -> ParsedDump:
     return replace(first, renderings=len(dumps), header=header, people=tuple(people),
                    district_mentions=tuple(m for d in dumps for m in d.district_mentions),
                    networks=networks or (), reports=reports or (), headline=headline,
-                   schools=tuple(s for d in dumps for s in d.schools),
+                   schools=within_networks([s for d in dumps for s in d.schools], networks or ()),
                    findings=tuple(f for f in first.findings if f in common) + tuple(findings))

@@ -3,6 +3,7 @@ spells it right; a school not in the registry keeps its best-supported spelling 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -62,6 +63,11 @@ def match_registry(name: str, district_id: str | None, reference: Reference, set
     return RegistryMatch(best[2] if best[0] >= settings.school_min_score else None, best[0], runner[2], runner[0])
 
 
+# a sentence run on into a name goes on with a consonant or a leading vowel right after it; a name followed by a
+# space or a parenthesis ('วัดไก่เตี้ย (สวัสดิประชานุกูล)') is matched whole
+_RUN_ON_LETTER = re.compile(r"[ก-ฮเ-ไ]")
+
+
 def match_extent(key: SchoolKey, reference: Reference, settings: MatchSettings) -> tuple[RegistryMatch, str]:
     """The registry match of the mention's name, or of the name with its next words when that matches
     better ('วัดมหรรณพาราม' + 'ในพระราชูปถัมภ์ฯ', 'เคหะทุ่งสองห้องวิทยา' + '1'), or of the registry name the
@@ -70,7 +76,8 @@ def match_extent(key: SchoolKey, reference: Reference, settings: MatchSettings) 
     if best.score < 100:  # a scan's lines joined without a space: 'ราชบพิธโดยใช้ระบบ' is ราชบพิธ and a sentence
         starts = [n for school in reference.schools if key.district_id is None or school.district_id == key.district_id
                   for n in (school.name_th, school.short_th)
-                  if n and len(n) >= 4 and len(key.name) - len(n) >= 3 and key.name.startswith(n)]
+                  if n and len(n) >= 4 and len(key.name) - len(n) >= 3 and key.name.startswith(n)
+                  and _RUN_ON_LETTER.match(key.name, len(n))]
         if starts:
             name = max(starts, key=len)
             return match_registry(name, key.district_id, reference, settings), name
@@ -232,6 +239,18 @@ class _Candidate:
     key: SchoolKey | None = None
 
 
+CUT_SHORT_MIN = 6  # letters a name read cut short keeps: fewer could be another name's start
+
+
+def _cut_short(a: _Candidate, b: _Candidate) -> bool:
+    """One spelling is the other with its end lost (a pass that read 'คลองศาลาแด' of คลองศาลาแดงศึกษา, the line's
+    end unread), both named with the same network: one school. Two schools of one network are not named so."""
+    if a.network_no is None or a.network_no != b.network_no:
+        return False
+    short, long = sorted((normalize_thai(a.name), normalize_thai(b.name)), key=len)
+    return len(short) >= CUT_SHORT_MIN and len(long) > len(short) and long.startswith(short)
+
+
 class _Unregistered:
     """Spellings of schools the registry does not know, grouped per district by similarity: each group is
     one school, with the id an earlier run gave it if it has one."""
@@ -268,7 +287,8 @@ class _Unregistered:
             a, b = self.items[reps[x]], self.items[reps[y]]
             if a.district_id != b.district_id or (a.network_no and b.network_no and a.network_no != b.network_no):
                 continue
-            if (a.raw is None and b.raw is None) or not same_unregistered_school(a.name, b.name, self.settings):
+            if (a.raw is None and b.raw is None) or not (same_unregistered_school(a.name, b.name, self.settings)
+                                                         or _cut_short(a, b)):
                 continue
             clusters.union(reps[x], reps[y])
         return clusters.groups()
@@ -280,7 +300,8 @@ class _Unregistered:
             spellings[it.name] += it.documents
             if it.network_no is not None:
                 networks[it.network_no] += it.documents
-        name = most_frequent(spellings)
+        whole = {n: k for n, k in spellings.items() if not any(o != n and o.startswith(n) for o in spellings)}
+        name = most_frequent(whole)  # never a spelling another one of the school goes on from: it was cut short
         district = live[0].district_id
         sid = registered_id or stable_id("sch", name, district or "")
         if sid in found:  # one spelling in one district, apart only by network numbers: one school

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from common.records import SchoolMention
 from common.text import normalize_thai
@@ -13,8 +14,10 @@ _NETWORK_NO = re.compile(r"เครื่?อข่าย(?:โรงเรี�
 _NETWORK_LIST = re.compile(r"เครื่?อข่าย\s*\(\s*(\d{1,2}(?:\s*[,/]\s*\d{1,2})*)\s*\)")
 # a school follows its network on the same line, or on a later one after a line or page break; its name runs
 # to the end of the line or to what ends a listing item (the next item's number, a colon, a comma, a tab,
-# 'และ', another network or school)
-_SCHOOL = re.compile(r"เครื่?อข่าย(?:โรงเรียน)?\s*ที่\s*(\d{1,2})(?!\d)(?P<gap>[ \t]*(?:\n[ \t]*)*)โรงเรียน[ \t]*"
+# 'และ', another network or school). A scan's network label may have lost the marks of its 'ที่' and have a
+# speck read between its words where the line wrapped ('เครือข่าย 1\n.ที 6 โรงเรียนปลูกจิต')
+_SCHOOL = re.compile(r"เครื่?อข่าย(?:โรงเรียน)?(?:\s+[\d.|']{1,2}(?=\s))?\s*ท[ิี]?่?\s*(\d{1,2})(?!\d)"
+                     r"(?P<gap>[ \t]*(?:\n[ \t]*)*)โรงเรียน[ \t]*"
                      r"(?P<name>[\u0e00-\u0e7f.]+(?:[ \t]*\([^)\n]{1,40}\))?)(?=(?P<tail>[^\n]{0,80}))")
 _RUN_ON = re.compile(r"(?<=.{3})(?:เครื่?อข่าย|โรงเรียน)")
 _TAIL_END = re.compile(r"\s\d{1,2}\.\s|:|,|\t|<|\(|และ|เครื่?อข่าย|โรงเรียน|\s\s")
@@ -94,3 +97,10 @@ def school_mentions(text: str) -> list[SchoolMention]:
             out.append(SchoolMention(raw="โรงเรียน" + name, name_th=name, network_no=network, tail=" ".join(words),
                                      same_line="\n" not in m.group("gap")))
     return out
+
+
+def within_networks(schools: Sequence[SchoolMention], networks: Sequence[int]) -> tuple[SchoolMention, ...]:
+    """A scan's school mentions with the networks its passes agree on: a mention whose network number only a
+    pass that misread it has (a 7 read as 1: 'เครือข่ายที่ 15 โรงเรียนวัดประเสริฐสุทธาวาส' of network 75) keeps
+    its school with its network unknown."""
+    return tuple(s if s.network_no in networks else replace(s, network_no=None) for s in schools)

@@ -26,6 +26,12 @@ def test_the_colons_before_a_reports_date_are_repaired():
     assert repair("รายงานครั้งที่1 : 22/10/2564 : อนุมัติ") == "รายงานครั้งที่1 :: 22/10/2564 : อนุมัติ"
 
 
+def test_a_form_phrase_is_restored_only_where_a_syllable_ends():
+    assert repair("รายงานครังทิ6 :: 22/3/2560 : เครือข่ายที 6") == "รายงานครั้งที่6 :: 22/3/2560 : เครือข่ายที่ 6"
+    # 'ทาง' is not 'ที่' with its marks lost: the ท goes on with า
+    assert repair("โดยใช้ระบบเครือข่ายทางการศึกษา") == "โดยใช้ระบบเครือข่ายทางการศึกษา"
+
+
 def _keyed(section: str) -> dict[int, object]:
     return key_entries(read_entries(section))
 

@@ -10,7 +10,7 @@ from flows.stages import run_once
 from load.analyst import run_query
 from tests.conftest import REFERENCE, SEEDS, seed_path
 from transform.schools import NOT_A_NAME_START, NOT_IN_SCHOOL_NAMES, SchoolKey, looks_like_a_name, resolve_schools
-from transform.text_mentions import school_mentions
+from transform.text_mentions import school_mentions, within_networks
 
 SEED_001 = "001_d000cb5bc4147d98.txt"
 
@@ -23,6 +23,10 @@ SEED_001 = "001_d000cb5bc4147d98.txt"
     ("ได้แก่ เครือข่ายที่ 73\n\nโรงเรียนสังกัดกรุงเทพมหานครต้องมีกระบวนการ มีคุณภาพสูง",
      [("สังกัดกรุงเทพมหานครต้องมีกระบวนการ", 73, "มีคุณภาพสูง", False)]),  # a candidate; resolution drops it
     ("เครือข่ายที่ 99 โรงเรียนวัดนิมมานรดี", []),  # no such network
+    # a scan's label: the marks of ที่ lost, a speck read between its words where the line wrapped
+    ("ดังนี้ 1. เครือข่าย 1 ที 6 โรงเรียนปลูกจิต", [("ปลูกจิต", 6, "", True)]),
+    ("1. เครือข่ายทิ 6 โรงเรียนปลูกจิต", [("ปลูกจิต", 6, "", True)]),
+    ("เครือข่ายโรงเรียน 1 ทั้ง 6 โรงเรียน", []),  # no network label
 ])
 def test_school_mentions(text, expected):
     assert [(m.name_th, m.network_no, m.tail, m.same_line) for m in school_mentions(text)] == expected
@@ -41,6 +45,32 @@ def test_a_registry_name_with_a_space_is_found_whole(reference):
     assert {r.spelled for r in result.rules} == {"โรงเรียนวัดมหรรณพาราม ในพระราชูปถัมภ์ฯ",
                                                  "โรงเรียนพระราม 9 กาญจนาภิเษก", "โรงเรียนเคหะทุ่งสองห้องวิทยา 1"}
     assert result.reviews == ()
+
+
+def test_a_name_run_on_into_a_sentence_is_cut_where_the_registry_name_ends(reference):
+    run_on = SchoolKey("โรงเรียนราชบพิธโดยใช้ระบบ", "ราชบพิธโดยใช้ระบบ", "5001", 1)
+    # a parenthesis misspelt is the registry's whole name, not its short one and a remainder
+    parenthesis = SchoolKey("โรงเรียนวัดไก่เตี้ย (สวัสดิประชานุกูล)", "วัดไก่เตี้ย (สวัสดิประชานุกูล)", "5020", 36)
+    result = _resolve(reference, run_on, parenthesis)
+    assert sorted(s.name_th for s in result.schools) == ["ราชบพิธ", "วัดไก่เตี้ย (สวัสดิ์ประชานุกูล)"]
+    assert {r.spelled for r in result.rules} == {"โรงเรียนราชบพิธ", "โรงเรียนวัดไก่เตี้ย (สวัสดิประชานุกูล)"}
+
+
+def test_an_unregistered_name_read_cut_short_is_its_school(reference):
+    whole = SchoolKey("โรงเรียนคลองศาลาแดงศึกษา", "คลองศาลาแดงศึกษา", "5013", 17)
+    cut = SchoolKey("โรงเรียนคลองศาลาแด", "คลองศาลาแด", "5013", 17)
+    result = _resolve(reference, whole, cut)  # one document each: the whole spelling names it all the same
+    assert [s.name_th for s in result.schools] == ["คลองศาลาแดงศึกษา"]
+    assert len({r.school_id for r in result.rules}) == 1
+    # of another network, the shorter name is another school
+    other = _resolve(reference, whole, cut._replace(network_no=18))
+    assert sorted(s.name_th for s in other.schools) == ["คลองศาลาแด", "คลองศาลาแดงศึกษา"]
+
+
+def test_a_mention_whose_network_the_passes_do_not_agree_on_keeps_its_school_only():
+    read = school_mentions("เครือข่ายที่ 75 โรงเรียนวัดประเสริฐสุทธาวาส\nเครือข่ายที่ 15 โรงเรียนวัดประเสริฐสุทธาวาส")
+    assert [(m.name_th, m.network_no) for m in within_networks(read, (75,))] == [
+        ("วัดประเสริฐสุทธาวาส", 75), ("วัดประเสริฐสุทธาวาส", None)]
 
 
 def test_a_sentence_after_a_listing_cut_short_is_no_school(reference):
