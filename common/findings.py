@@ -23,6 +23,9 @@ CHECKS: tuple[Check, ...] = (
           "'absent'"),
     Check("increment_unknown", WARNING, "a scan's report whose running total is read and the one before it is "
           "not (OCR left it unread): the report's increment is not known and stored NULL, its running total kept"),
+    Check("networks_beyond_count", WARNING, "a scan names more networks than it says it has ('เครือข่ายโรงเรียน 1 "
+          "เครือข่าย'): the ones it names far less often than the rest, OCR misreads of a network's number, are "
+          "left out"),
     Check("unsettled_disagreement", WARNING, "the renderings of a dump disagree on a value with no majority: "
           "stored NULL"),
     Check("renderings_disagree", WARNING, "the renderings disagree on a header value: the majority is stored"),

@@ -124,6 +124,17 @@ def _thai_marks_fixed(text: str) -> str:
     return text
 
 
+# spellings no Thai word has, that OCR writes: a word starting with a vowel or mark that follows a consonant,
+# a karan on a word's first consonant ('ณ์ฐพิมล' for ณัฐพิมล: ั read as ์), two upper vowels or tone marks on a letter
+_ILL_FORMED = re.compile("(?:^|\\s)[\u0e30-\u0e3a\u0e45-\u0e4e]|(?:^|\\s)[\u0e01-\u0e2e]\u0e4c"
+                         "|[\u0e31\u0e34-\u0e37\u0e47]{2}|[\u0e48-\u0e4b]{2}")
+
+
+def well_formed(spelling: str) -> bool:
+    """Whether a spelling could be a Thai word's (name's): nothing unread, no shape that Thai writing has not."""
+    return UNREAD not in spelling and not _ILL_FORMED.search(spelling)
+
+
 def tone_skeleton(text: str) -> str:
     """normalize_thai without tone marks: two spellings differing only by a tone mark share it."""
     return _skeleton_short(text) if len(text) <= CACHED_UP_TO else _skeleton(text)

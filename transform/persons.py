@@ -26,7 +26,7 @@ from rapidfuzz.distance import Levenshtein
 
 from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
 from common.settings import MatchSettings
-from common.text import UNREAD, normalize_thai, tone_skeleton
+from common.text import UNREAD, normalize_thai, tone_skeleton, well_formed
 from transform.identity import (
     Clusters,
     Decision,
@@ -88,7 +88,7 @@ class PersonNode:
     def phone(self) -> str | None:
         if self.registry and not self.mentions:
             return self.registry.phone
-        return most_frequent(Counter(m.phone for m in self.mentions if m.phone))
+        return settled(Counter(m.phone for m in self.mentions if m.phone and UNREAD not in m.phone))
 
     @cached_property
     def gender(self) -> str | None:
@@ -103,6 +103,15 @@ class PersonNode:
     @property
     def fixed_id(self) -> str | None:
         return self.pinned_id or (self.registry.canonical_id if self.registry else None)
+
+
+def settled(counts: Counter[str]) -> str | None:
+    """The reading most renderings agree on; None when two readings tie (a scan's passes that read a phone
+    1226 and 7226, their fused reading unsure: which is right is not known)."""
+    ranked = counts.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return None
+    return ranked[0][0]
 
 
 def _shortest_first(spelling: str) -> tuple[int, str]:
@@ -508,6 +517,8 @@ class _Published:
         family, fixed = tally.family, tally.fixed_ids
         # a first name printed alone names the person less well than any full name of theirs
         full = Counter({s: n for s, n in tally.spellings.items() if " " in s}) or tally.spellings
+        # and a spelling Thai writing cannot have (OCR's 'ณ์ฐพิมล', a letter unread) less well than one it can
+        full = Counter({s: n for s, n in full.items() if well_formed(s)}) or full
         name = most_frequent(full, self._usual_first) or tally.members[0].rep.name
         phone = most_frequent(tally.phones) or tally.members[0].rep.phone
         district = most_frequent(tally.districts)

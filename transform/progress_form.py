@@ -22,7 +22,13 @@ from transform.consensus import NOTE_FIELD, consensus_across_renderings, decide,
 from transform.form_entries import entry_votes, key_entries, read_entries
 from transform.network_events import network_events
 from transform.people import TitleBook, parse_person
-from transform.text_mentions import district_mentions, network_numbers, school_mentions, within_networks
+from transform.text_mentions import (
+    beyond_stated_count,
+    district_mentions,
+    network_numbers,
+    school_mentions,
+    within_networks,
+)
 from transform.values import PROJECT_CODE, parse_amount, parse_iso_datetime, read_or_find
 
 PAGE_TITLE = "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ"
@@ -112,9 +118,13 @@ def parse_progress_form(text: str, source: str, titles: TitleBook, passes: Seque
     schools = tuple(school_mentions(full_text))
     if passes is not None and len(passes) > 1:  # a digit OCR misread in one pass names a network of nobody's
         read_in = Counter(n for p in passes for n in set(network_numbers(p)))
-        networks = tuple(n for n in networks if read_in[n] * 2 > len(passes))
+        networks, left_out = beyond_stated_count(full_text, [n for n in networks if read_in[n] * 2 > len(passes)])
+        if left_out:
+            findings.append(Finding.of("networks_beyond_count", left_out))
         schools = within_networks(schools, networks)
     events, event_votes = network_events(_placed_notes(votes, reports), networks, findings)
+    if passes is not None and len(passes) > 1:  # what a pass says of a network it misread is said of no network
+        events = [e for e in events if e.network_no in networks]
     return ParsedDump(
         source_file=source, layout="progress_form", renderings=len(renderings), header=header,
         district_mentions=tuple(district_mentions(header_votes.get("unit", []))),

@@ -56,6 +56,7 @@ FORM_PHRASES = (
 _FORM_LINE_START = re.compile(
     r"^(?:ชื่อโครงการ|รหัสโครงการ|ปีงบประมาณ|เริ่มต้นโครงการ|สิ้นสุดโครงการ|งบประมาณที่|หน่วยงานที่รับผิดชอบ|ชื่อผู้รับผิดชอบ"
     r"|ผู้ประสานงาน|รายงานครั้งที่|รายงานความก้าวหน้า|แบบแสดงรายงาน|:|\d\.(?:\d)?\s*[ก-ฮ])")
+_HYPHENATED = re.compile(r"[A-Za-z0-9]-$")  # 'COVID-' at a line's end, '19)' on the next: one word, 'COVID-19)'
 _STATUS_START = re.compile(r"^(?:ไม่)?เป็นไปตาม")  # the statuses that end an entry, wrapped to a line of their own
 _THAI = re.compile(r"[ก-๎]")
 _SPACE_BEFORE_VOWEL = re.compile(r"(?<=[\u0e01-\u0e4e]) (?=[\u0e30-\u0e3a\u0e45\u0e47-\u0e4e])")
@@ -81,9 +82,13 @@ def _phrase_pattern(phrase: str) -> str:
 
 
 _PHRASES = sorted({p for p in FORM_PHRASES if any(ch in MARKS for ch in p)}, key=len, reverse=True)
-# a phrase ends where a syllable does: 'เครือข่ายทางการศึกษา' does not hold 'เครือข่ายที่' (its ท goes on with า)
-_PHRASE_RE = re.compile("(?:" + "|".join(f"(?P<p{i}>{_phrase_pattern(p)})" for i, p in enumerate(_PHRASES))
-                        + ")(?![\u0e30-\u0e3a\u0e45\u0e47-\u0e4e])")
+# a phrase ends where a syllable does: 'เครือข่ายทางการศึกษา' does not hold 'เครือข่ายที่' (its ท goes on with า),
+# and a phrase ending in a marked letter is not followed by a consonant, which would end that letter's syllable:
+# 'เครือข่ายโรงเรียนทั้ง 3 เครือข่าย' does not hold 'เครือข่ายโรงเรียนที่' (ทั้ง ends with ง)
+_AFTER_SYLLABLE = "(?![\u0e30-\u0e3a\u0e45\u0e47-\u0e4e])"
+_PHRASE_RE = re.compile("|".join(
+    f"(?P<p{i}>{_phrase_pattern(p)}){_AFTER_SYLLABLE}" + ("(?![ก-ฮ])" if p[-1] in MARKS else "")
+    for i, p in enumerate(_PHRASES)))
 
 
 def _restore(match: re.Match[str]) -> str:
@@ -127,8 +132,8 @@ def _label(line: str) -> str:
 def unwrap_form(text: str) -> str:
     """A printed form's lines as the form has them, not as the page's width wrapped them: a line that does not
     start a label, a report or a section, after a line as wide as the page's, continues it (with no space
-    between Thai letters: a line breaks inside a Thai phrase, where no space is written). A line after a
-    shorter one starts a paragraph."""
+    between Thai letters: a line breaks inside a Thai phrase, where no space is written; nor after a Latin
+    word's hyphen: 'COVID-' and '19)'). A line after a shorter one starts a paragraph."""
     lines = [s for line in text.split("\n") if (s := line.strip())]
     widths = sorted(_width(s) for s in lines)
     full = 0.8 * widths[int(len(widths) * 0.9)] if widths else 0
@@ -137,7 +142,9 @@ def unwrap_form(text: str) -> str:
     for line in lines:
         if out and (previous >= full or out[-1].endswith((":", "=")) or _STATUS_START.match(line)) \
                 and not _FORM_LINE_START.match(line):
-            out[-1] += ("" if _THAI.match(line[0]) and _THAI.match(out[-1][-1]) else " ") + line
+            joined = (_THAI.match(line[0]) and _THAI.match(out[-1][-1])) or (
+                _HYPHENATED.search(out[-1]) and line[0].isalnum())
+            out[-1] += ("" if joined else " ") + line
         else:
             out.append(line)
         previous = _width(line)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
@@ -81,6 +82,28 @@ def network_numbers(text: str) -> list[int]:
     for m in _NETWORK_LIST.finditer(text):
         numbers.update(int(n) for n in re.split(r"\s*[,/]\s*", m.group(1)))
     return sorted(n for n in numbers if 1 <= n <= MAX_NETWORK)
+
+
+# how many networks a document says it has: 'เครือข่ายโรงเรียน 3 เครือข่าย ได้แก่', 'ทั้ง 3 เครือข่าย' (seed 001)
+_NETWORK_COUNT = re.compile(r"(?:เครื่?อข่ายโรงเรียน|ทั้ง)\s*(\d{1,2})\s*เครื่?อข่าย")
+
+
+def beyond_stated_count(text: str, networks: Sequence[int]) -> tuple[tuple[int, ...], str | None]:
+    """The networks of a scan that says how many it has and names more: the ones the text names most, when
+    each is named at least twice as often as any other (a 4 read as 6 in one line names network 60 once a pass,
+    its network 40 is named in every report); else all of them. And what was left out, and why (None: nothing)."""
+    stated = Counter(int(m.group(1)) for m in _NETWORK_COUNT.finditer(text)).most_common(2)
+    if not stated or (len(stated) == 2 and stated[0][1] == stated[1][1]) or not 0 < stated[0][0] < len(networks):
+        return tuple(networks), None
+    count = stated[0][0]
+    named = Counter(int(m.group(1)) for m in _NETWORK_NO.finditer(text))
+    ranked = sorted(networks, key=lambda n: (-named[n], n))
+    if named[ranked[count - 1]] < 2 * named[ranked[count]]:  # not clearly apart: which is misread is not known
+        return tuple(networks), None
+    kept, left = sorted(ranked[:count]), sorted(ranked[count:])
+    return tuple(kept), (f"the document says it has {count} network{'s' if count > 1 else ''} and names "
+                         f"{len(networks)}: " + ", ".join(f"{n} (named {named[n]} times)" for n in left)
+                         + " left out as misread, " + ", ".join(f"{n} ({named[n]})" for n in kept) + " kept")
 
 
 def school_mentions(text: str) -> list[SchoolMention]:

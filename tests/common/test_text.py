@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from common.text import normalize_thai, thai_digits_to_arabic, tone_skeleton
+from common.text import normalize_thai, thai_digits_to_arabic, tone_skeleton, well_formed
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -55,3 +55,14 @@ def test_texts_without_a_mark_to_fix_skip_pythainlp_with_the_same_result(text):
     from common.text import _SPACES, _fix_characters, _thai_marks_fixed
 
     assert normalize_thai(text) == _thai_marks_fixed(_SPACES.sub(" ", _fix_characters(text)).strip())
+
+
+def test_every_real_name_is_well_formed_and_ocr_shapes_are_not():
+    from pythainlp.corpus import thai_family_names, thai_female_names, thai_male_names
+
+    from synth.world import FIRST_NAMES, SURNAMES
+
+    names = [*thai_family_names(), *thai_female_names(), *thai_male_names(), *FIRST_NAMES, *SURNAMES]
+    assert len(names) > 20000 and [n for n in names if not well_formed(normalize_thai(n))] == []
+    for misread in ("ณ์ฐพิมล ธรรมรักษ์", "ณ\ufffdฐพิมล", "สมชาย ่ใจดี", "กิีรติ", "ก่่า"):
+        assert not well_formed(misread), misread

@@ -12,7 +12,7 @@ from tests.conftest import REFERENCE, SEEDS
 from transform.districts import resolve_district
 from transform.entities import Evidence, fold_documents, resolve_entities
 from transform.parse import parse
-from transform.persons import LinkEvidence, PersonNode, compare
+from transform.persons import LinkEvidence, PersonGroup, PersonNode, compare, resolve_people
 
 
 def _seed_documents(titles, reference):
@@ -101,6 +101,25 @@ def _node(name: str, phone: str | None, source: str, title: str = "นาย", f
           district: str | None = None) -> PersonNode:
     m = PersonMention(family, f"{title}{name}", title, name, phone, 1)
     return PersonNode(family, source, family, [m], district)
+
+
+def test_a_phone_the_renderings_tie_on_is_not_known():
+    def read(*phones: str) -> PersonNode:  # one scan: its passes and their fused reading, each a rendering
+        return PersonNode("officer", "a", "officer", [PersonMention("officer", f"นางกมลชนก บุญวงศ์ โทร {p}", "นาง",
+                                                                    "กมลชนก บุญวงศ์", p, r)
+                                                      for r, p in enumerate(phones, 1)], "5001")
+
+    assert read("1226", "7226", "\ufffd").phone is None  # the fused reading unsure: no vote, and a tie
+    assert read("7226", "1226", "7226").phone == "7226"
+
+
+def test_the_name_shown_is_one_thai_writing_can_have():
+    # tesseract reads ั as ์ in most passes: 'ณ์ฐพิมล' is seen more often, and no Thai word starts so
+    groups = [PersonGroup.of_node(_node(name, "1504", source, "นางสาว")) for name, source in (
+        ("ณ์ฐพิมล ธรรมรักษ์", "a"), ("ณ์ฐพิมล ธรรมรักษ์", "b"), ("ณ\ufffdฐพิมล ธรรมรักษ์", "c"),
+        ("ณัฐพิมล ธรรมรักษ์", "d"))]
+    result = resolve_people(groups, MatchSettings())
+    assert [p.name_th for p in result.persons] == ["ณัฐพิมล ธรรมรักษ์"]
 
 
 def test_similar_names_with_different_phones_stay_apart():

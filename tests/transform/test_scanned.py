@@ -8,7 +8,7 @@ from decimal import Decimal
 from common.records import ParsedDump, ProjectHeader
 from transform.consensus import NOTE_FIELD, build_entries
 from transform.form_entries import key_entries, read_entries
-from transform.scanned import merge_passes, misread_reports_to_null, repair
+from transform.scanned import merge_passes, misread_reports_to_null, repair, unwrap_form
 
 
 def test_a_thousands_comma_misread_and_baht_read_um_are_repaired():
@@ -30,6 +30,13 @@ def test_a_form_phrase_is_restored_only_where_a_syllable_ends():
     assert repair("รายงานครังทิ6 :: 22/3/2560 : เครือข่ายที 6") == "รายงานครั้งที่6 :: 22/3/2560 : เครือข่ายที่ 6"
     # 'ทาง' is not 'ที่' with its marks lost: the ท goes on with า
     assert repair("โดยใช้ระบบเครือข่ายทางการศึกษา") == "โดยใช้ระบบเครือข่ายทางการศึกษา"
+    # nor is 'ทั้ง': a marked letter followed by a consonant is another syllable than the phrase's
+    assert repair("ให้เครือข่ายโรงเรียนทั้ง 3 เครือข่าย") == "ให้เครือข่ายโรงเรียนทั้ง 3 เครือข่าย"
+
+
+def test_a_latin_word_hyphenated_at_a_lines_end_is_one_word_again():
+    wide = "ได้ดำเนินการเบิกจ่าย เนื่องจากการแพร่ระบาดของโรคติดเชื้อไวรัสโคโรนา 2019 (COVID-"
+    assert unwrap_form(f"{wide}\n19) จึงไม่ได้ดำเนินการ").endswith("(COVID-19) จึงไม่ได้ดำเนินการ")
 
 
 def _keyed(section: str) -> dict[int, object]:

@@ -10,7 +10,7 @@ from flows.stages import run_once
 from load.analyst import run_query
 from tests.conftest import REFERENCE, SEEDS, seed_path
 from transform.schools import NOT_A_NAME_START, NOT_IN_SCHOOL_NAMES, SchoolKey, looks_like_a_name, resolve_schools
-from transform.text_mentions import school_mentions, within_networks
+from transform.text_mentions import beyond_stated_count, school_mentions, within_networks
 
 SEED_001 = "001_d000cb5bc4147d98.txt"
 
@@ -71,6 +71,17 @@ def test_a_mention_whose_network_the_passes_do_not_agree_on_keeps_its_school_onl
     read = school_mentions("เครือข่ายที่ 75 โรงเรียนวัดประเสริฐสุทธาวาส\nเครือข่ายที่ 15 โรงเรียนวัดประเสริฐสุทธาวาส")
     assert [(m.name_th, m.network_no) for m in within_networks(read, (75,))] == [
         ("วัดประเสริฐสุทธาวาส", 75), ("วัดประเสริฐสุทธาวาส", None)]
+
+
+def test_a_network_named_far_less_often_than_the_count_allows_is_a_misread():
+    text = ("เครือข่ายโรงเรียน 1 เครือข่าย ได้แก่ เครือข่ายที่ 40\nจัดสรรงบประมาณให้เครือข่ายที่ 60 จำนวน 90,000 บาท\n"
+            + "เครือข่ายโรงเรียนที่ 40 เบิกจ่ายแล้ว\n" * 3)
+    kept, why = beyond_stated_count(text, [40, 60])
+    assert kept == (40,) and why.startswith("the document says it has 1 network and names 2: 60 (named 1 times)")
+    # named about as often: which one is misread is not known, both stay
+    assert beyond_stated_count("เครือข่ายโรงเรียน 1 เครือข่าย เครือข่ายที่ 40 เครือข่ายที่ 60", [40, 60]) == (
+        (40, 60), None)
+    assert beyond_stated_count("ทั้ง 3 เครือข่าย เครือข่ายที่ 53 เครือข่ายที่ 54", [53, 54]) == ((53, 54), None)
 
 
 def test_a_sentence_after_a_listing_cut_short_is_no_school(reference):
