@@ -78,7 +78,7 @@ def stage_document(rows: dict[str, Columns], dump: ParsedDump, placement: Placem
     headline = dump.headline or Headline()
     rows["stg_doc"].add(
         source_file=dump.source_file, project_key=key, project_code=h.project_code, fiscal_year=h.fiscal_year,
-        name_th=h.name_th, agency_code=placement.agency_code, agency_th=h.agency_th, district_id=district_id,
+        name_th=h.name_th, agency_code=placement.agency_code, agency_th=placement.agency_th, district_id=district_id,
         budget_thb=h.budget_thb, reported_spent_thb=h.reported_spent_thb,
         start_date=h.start_date, end_date=h.end_date, source_layout=dump.layout, unit_th=h.unit_th,
         officer_key=role_keys.get("officer"), coordinator_key=role_keys.get("coordinator"),

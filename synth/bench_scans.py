@@ -113,6 +113,7 @@ def report_scans(r: dict) -> str:
         f"{r['truth_diff']['person']['recall']:<4}  1.0 / 1.0",
         f"{'schools pairwise P / R':<34} {r['truth_diff']['school']['precision']:>4} / "
         f"{r['truth_diff']['school']['recall']:<4}  1.0 / 1.0",
+        *(_reconciliation(kind, r["truth_diff"][key]) for kind, key in (("people", "person"), ("schools", "school"))),
         f"{'full run (empty OCR cache)':<34} {r['full']['seconds']:>9.1f}s  {r['pipeline_pages_per_s']:.3f} pages/s",
         f"{'nightly run, nothing changed':<34} {r['nightly_unchanged']['seconds']:>9.1f}s",
         f"{'full refresh (OCR from the cache)':<34} {r['full_refresh_cached']['seconds']:>9.1f}s",
@@ -127,6 +128,15 @@ def report_scans(r: dict) -> str:
         "first misses: " + "; ".join(f["miss_examples"][:8]),
     ]
     return "\n".join(lines)
+
+
+def _reconciliation(kind: str, d: dict) -> str:
+    """What reconciliation merged and missed: OCR variants put in their entity's identity, entities split into
+    several identities, identities joining several entities."""
+    return (f"  {kind}: {d['entities']} in the truth, {d['identities']} identities; {d['variants']} of "
+            f"{d['mentions']} mentions spelled by no OCR pass as printed, {d['variants_merged']} of those merged "
+            f"into their identity; split: {', '.join(d['split'][:5]) or 'none'}; "
+            f"joined: {', '.join(d['joined'][:5]) or 'none'}")
 
 
 def main(work: Path, docs: int, seed: int, sample: int, out: Path) -> dict:

@@ -54,8 +54,30 @@ def pairwise_scores(items: Iterable[tuple[object, object]]) -> dict[str, float]:
     precision = tp / predicted if predicted else 1.0
     recall = tp / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    ids_of: dict[object, set] = defaultdict(set)
+    truths_of: dict[object, set] = defaultdict(set)
+    for t, p in cells:
+        ids_of[t].add(p)
+        truths_of[p].add(t)
     return {"precision": round(precision, 5), "recall": round(recall, 5), "f1": round(f1, 5), "items": len(items),
-            "true_pairs": actual, "predicted_pairs": predicted}
+            "true_pairs": actual, "predicted_pairs": predicted, "entities": len(truth), "identities": len(pred),
+            # what reconciliation missed: an entity in more than one identity, an identity of more than one entity
+            "split": sorted(str(t) for t, ids in ids_of.items() if len(ids) > 1),
+            "joined": sorted(str(p) for p, ts in truths_of.items() if len(ts) > 1)}
+
+
+def variants_merged(items: Iterable[tuple[object, object, bool]]) -> dict[str, int]:
+    """Of the mentions no rendering spelled as printed (an OCR variant: the bool), how many reconciliation put
+    in their entity's identity (the one most of the entity's mentions have)."""
+    items = list(items)
+    cells = Counter((t, p) for t, p, _ in items)
+    usual: dict[object, tuple[int, object]] = {}
+    for (t, p), n in cells.items():
+        if t not in usual or n > usual[t][0]:
+            usual[t] = (n, p)
+    variants = [(t, p) for t, p, variant in items if variant]
+    return {"mentions": len(items), "variants": len(variants),
+            "variants_merged": sum(usual[t][1] == p for t, p in variants)}
 
 
 def _same(truth: object, got: object) -> bool:
@@ -87,20 +109,33 @@ def score_fields(con: duckdb.DuckDBPyConnection, truth: list[dict],
     for raw, cid, source in con.execute(
             "SELECT raw_text, canonical_id, source_file FROM entity_alias WHERE entity_type = 'school'").fetchall():
         school_alias[source][raw] = cid
+    person_alias: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for raw, cid, source in con.execute("SELECT raw_text, canonical_id, source_file FROM entity_alias "
+                                        "WHERE entity_type IN ('officer', 'coordinator')").fetchall():
+        person_alias[(source, cid)].append(raw)
     q = FieldScore()
-    people: list[tuple[object, object]] = []
-    schools: list[tuple[object, object]] = []
+    people: list[tuple[object, object, bool]] = []
+    schools: list[tuple[object, object, bool]] = []
     for t in truth:
         row = projects.get(t["source_file"])
         _score_document(q, t, row, reports)
+        spelled = {p["person_id"]: p["name"] for p in t.get("people_spelled", [])}
         if row:
             for role, index in (("officer_id", 2), ("coordinator_id", 3)):
                 if t.get(role):
-                    people.append((t[role], row[index] or f"missing:{t['source_file']}:{role}"))
+                    got = row[index] or f"missing:{t['source_file']}:{role}"
+                    name = spelled.get(t[role])
+                    read = person_alias.get((t["source_file"], got), [])
+                    people.append((t[role], got, bool(name) and not any(name in raw for raw in read)))
         read = _aligned(t["schools"], school_alias[t["source_file"]])
         for s in t["schools"]:
-            schools.append((s["school_id"], read.get(s["raw"], f"missing:{s['raw']}")))
-    return q, pairwise_scores(people), pairwise_scores(schools)
+            schools.append((s["school_id"], read.get(s["raw"], f"missing:{s['raw']}"),
+                            s["raw"] not in school_alias[t["source_file"]]))
+    return q, _scores(people), _scores(schools)
+
+
+def _scores(items: list[tuple[object, object, bool]]) -> dict:
+    return {**pairwise_scores((t, p) for t, p, _ in items), **variants_merged(items)}
 
 
 def _aligned(printed: list[dict], read: dict[str, str]) -> dict[str, str]:

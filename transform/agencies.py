@@ -8,9 +8,10 @@ district its mentions point to. A department's project never gets a district gue
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from common.records import Agency, District, Finding, ParsedDump, Reference
 from common.settings import MatchSettings
@@ -31,6 +32,7 @@ class Placement:
     district: District | None = None
     aliases: list[Alias] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    agency_th: str | None = None  # the agency's name as the document prints it (read_as_printed)
 
     @property
     def district_id(self) -> str | None:
@@ -47,7 +49,32 @@ def is_department(agency_code: str | None) -> bool:
 
 
 def place(dump: ParsedDump, reference: Reference, settings: MatchSettings) -> Placement:
-    """The document's agency and district, from its project code, else from the agency it prints."""
+    """The document's agency and district, from its project code, else from the agency it prints; and the
+    name it prints."""
+    placement = _place(dump, reference, settings)
+    return replace(placement, agency_th=read_as_printed(dump.header.agency_th, placement.agency_code, reference))
+
+
+PRINTED_MAX_EDITS = 2  # an OCR'd agency name this close to one its agency prints is that name
+
+
+def read_as_printed(printed: str | None, agency_code: str | None, reference: Reference) -> str | None:
+    """The agency name a document prints: a scan's 'สำนักงานเขตดูสิต' of 50070000 is its office's name
+    สำนักงานเขตดุสิต misread (within PRINTED_MAX_EDITS of the list's name or of a name the agency prints today,
+    the closest alone); a name far from all of them is printed as read (a department renamed since the list)."""
+    agency = next((a for a in reference.agencies if a.agency_code == agency_code), None)
+    if printed is None or agency is None:
+        return printed
+    name = normalize_thai(printed)
+    known = sorted({agency.name_th, *agency.printed_names})
+    if name in known:
+        return name
+    ranked = sorted((Levenshtein.distance(name, k), k) for k in known)
+    close = [k for d, k in ranked if d <= PRINTED_MAX_EDITS and d == ranked[0][0]]
+    return close[0] if len(close) == 1 else printed
+
+
+def _place(dump: ParsedDump, reference: Reference, settings: MatchSettings) -> Placement:
     code = dump.header.project_code
     if code:
         agency = code[:8]

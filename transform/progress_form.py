@@ -29,7 +29,7 @@ from transform.text_mentions import (
     school_mentions,
     within_networks,
 )
-from transform.values import PROJECT_CODE, parse_amount, parse_iso_datetime, read_or_find
+from transform.values import PROJECT_CODE, parse_amount, parse_iso_datetime, read_or_find, unit_name
 
 PAGE_TITLE = "แบบแสดงรายงานความก้าวหน้าและข้อมูลเกี่ยวกับโครงการ"
 RENDERING_HEADING = re.compile(r"^\s*1\.\s*ชื่อโครงการและหน่วยงานที่รับผิดชอบ")
@@ -211,7 +211,7 @@ def decide_header(votes: dict[str, list[str]], findings: list[Finding]) -> Proje
         project_code=pick("code", _code), fiscal_year=pick("fiscal_year", _year), name_th=pick("name", _text),
         budget_thb=pick("budget", parse_amount), reported_spent_thb=pick("spent", parse_amount),
         start_date=pick("start", parse_iso_datetime), end_date=pick("end", parse_iso_datetime),
-        unit_th=(unit := pick("unit", _text)), agency_th=agency_of_unit(unit),
+        unit_th=(unit := pick("unit", unit_name)), agency_th=agency_of_unit(unit),
     )
 
 

@@ -9,7 +9,7 @@ from common.records import DumpParseError, Finding, ParsedDump, PersonMention, P
 from common.text import normalize_lines
 from transform.people import TitleBook, parse_person
 from transform.text_mentions import district_mentions, network_numbers, school_mentions
-from transform.values import PROJECT_CODE, parse_amount, parse_thai_month_year, read_or_find
+from transform.values import PROJECT_CODE, parse_amount, parse_thai_month_year, read_or_find, unit_name
 
 _NAME = re.compile(r"^\s*ชื่อโครงการ\s+(?P<v>\S.*?)\s*$", re.MULTILINE)
 _UNIT = re.compile(r"^\s*หน่วยงานที่รับผิดชอบ\s+(?P<v>\S.*?)\s*$", re.MULTILINE)
@@ -28,6 +28,7 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         raise DumpParseError(source, "proposal without a 'ชื่อโครงการ' line")
     findings: list[Finding] = []
     unit = _UNIT.search(body)
+    unit_th = unit_name(unit.group("v")) if unit else None
     year = _YEAR.search(body)
     budget = _BUDGET.search(body)
     period = _PERIOD.search(body)
@@ -44,7 +45,7 @@ def parse_proposal(text: str, source: str, titles: TitleBook) -> ParsedDump:
         name_th=name.group("v"),
         budget_thb=read_or_find(parse_amount, budget.group("v"), "budget", findings) if budget else None,
         reported_spent_thb=None, start_date=start, end_date=end,
-        unit_th=unit.group("v") if unit else None, agency_th=_agency(unit.group("v")) if unit else None,
+        unit_th=unit_th, agency_th=_agency(unit_th) if unit_th else None,
     )
     people = signatories(lines, titles)
     return ParsedDump(

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TypeVar
 
 from common.records import Finding
-from common.text import thai_digits_to_arabic
+from common.text import normalize_thai, thai_digits_to_arabic
 
 T = TypeVar("T")
 
@@ -34,6 +34,16 @@ _PERCENT = re.compile(r"\d+(?:[.,]\d+)?")
 _BE_DATE = re.compile(r"(\d{1,2})\s*/\s*(\d{1,2})\s*/\s*(\d{4})")
 _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _CENTS = Decimal("0.01")
+
+
+# what a scan reads after the end of a unit's line, apart from it: specks as digits, Latin letters, a lone consonant
+# ('สำนักงานเขตวัฒนา / ฝ่ายการศึกษา / ฝ่ายการศึกษา 1', 'สำนักงานเขตดินแดง 7 ณ ฮ'); no unit's name ends so
+_UNIT_SPECKS = re.compile(r"(?:\s+(?:[0-9A-Za-z|]{1,2}|[ก-ฮ]))+\s*$")
+
+
+def unit_name(text: str) -> str | None:
+    """A unit as printed ('สำนักงานเขตวัฒนา / ฝ่ายการศึกษา / ฝ่ายการศึกษา'), without a scan's specks after it."""
+    return _UNIT_SPECKS.sub("", normalize_thai(text)) or None
 
 
 @lru_cache(maxsize=_VALUES_CACHED)

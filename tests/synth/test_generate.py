@@ -15,7 +15,7 @@ from common.settings import Settings
 from extract.reference import load_reference
 from flows.stages import run_once
 from synth.corpus import generate, truth_path, world_path
-from synth.facts import pairwise_scores
+from synth.facts import pairwise_scores, variants_merged
 from synth.truth_diff import TableDiff, truth_diff
 from tests.conftest import REFERENCE
 
@@ -111,11 +111,20 @@ def test_the_world_is_faithful(corpus):
 
 def test_pairwise_scores():
     assert pairwise_scores([("a", 1), ("a", 1), ("b", 2)]) == {
-        "precision": 1.0, "recall": 1.0, "f1": 1.0, "items": 3, "true_pairs": 1, "predicted_pairs": 1}
+        "precision": 1.0, "recall": 1.0, "f1": 1.0, "items": 3, "true_pairs": 1, "predicted_pairs": 1,
+        "entities": 2, "identities": 2, "split": [], "joined": []}
     merged = pairwise_scores([("a", 1), ("a", 1), ("b", 1)])
     assert merged["precision"] == pytest.approx(1 / 3, abs=1e-4) and merged["recall"] == 1.0
+    assert merged["joined"] == ["1"] and merged["split"] == []
     split = pairwise_scores([("a", 1), ("a", 2)])
-    assert split["precision"] == 1.0 and split["recall"] == 0.0
+    assert split["precision"] == 1.0 and split["recall"] == 0.0 and split["split"] == ["a"]
+
+
+def test_variants_merged_counts_ocr_spellings_in_their_entitys_identity():
+    # a: read as printed twice and once as a variant, all one identity; b: a variant in an identity of its own
+    got = variants_merged([("a", 1, False), ("a", 1, False), ("a", 1, True), ("b", 2, False), ("b", 2, False),
+                           ("b", 3, True)])
+    assert got == {"mentions": 6, "variants": 2, "variants_merged": 1}
 
 
 def test_bench_plot(tmp_path):

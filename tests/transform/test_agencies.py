@@ -32,6 +32,17 @@ def test_placement(reference, code, agency, mentions, placed, district):
     assert not [f for f in result.findings if f.check_name in ("district_unresolved", "agency_unresolved")]
 
 
+@pytest.mark.parametrize("code, printed, shown", [
+    ("50070000-1234", "สำนักงานเขตดูสิต", "สำนักงานเขตดุสิต"),  # a scan's misreading of the office's name
+    ("50310000-1234", "สำนักงานเขตบางชื่อ", "สำนักงานเขตบางซื่อ"),
+    ("09000000-1234", "สำนักการศึกษ่า", "สำนักการศึกษา"),
+    ("18000000-1234", "สำนักการวางผังและพัฒนาเมือง", "สำนักการวางผังและพัฒนาเมือง"),  # its name since the rename
+    ("09000000-1234", "สำนักการศึกษาและวัฒนธรรม", "สำนักการศึกษาและวัฒนธรรม"),  # far from all: printed as read
+])
+def test_the_name_an_agency_prints_is_its_own_when_a_scan_misread_it(reference, code, printed, shown):
+    assert place(_dump(code, printed, ("ดุสิต",)), reference, MatchSettings()).agency_th == shown
+
+
 def test_an_agency_no_list_has_is_a_finding_not_a_guess(reference):
     result = place(_dump(None, "สำนักงานที่ไม่มีอยู่จริง"), reference, MatchSettings())
     assert result.agency_code is None and [f.check_name for f in result.findings] == ["agency_unresolved"]

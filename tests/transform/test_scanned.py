@@ -9,6 +9,7 @@ from common.records import ParsedDump, ProjectHeader
 from transform.consensus import NOTE_FIELD, build_entries
 from transform.form_entries import key_entries, read_entries
 from transform.scanned import merge_passes, misread_reports_to_null, repair, unwrap_form
+from transform.values import unit_name
 
 
 def test_a_thousands_comma_misread_and_baht_read_um_are_repaired():
@@ -32,6 +33,12 @@ def test_a_form_phrase_is_restored_only_where_a_syllable_ends():
     assert repair("โดยใช้ระบบเครือข่ายทางการศึกษา") == "โดยใช้ระบบเครือข่ายทางการศึกษา"
     # nor is 'ทั้ง': a marked letter followed by a consonant is another syllable than the phrase's
     assert repair("ให้เครือข่ายโรงเรียนทั้ง 3 เครือข่าย") == "ให้เครือข่ายโรงเรียนทั้ง 3 เครือข่าย"
+
+
+def test_specks_after_a_units_line_are_not_its_name():
+    assert unit_name("สํานักงานเขตวัฒนา / ฝ่ายการศึกษา / ฝ่ายการศึกษา 1") == "สำนักงานเขตวัฒนา / ฝ่ายการศึกษา / ฝ่ายการศึกษา"
+    assert unit_name("ฝ่ายการศึกษา สำนักงานเขตดินแดง 7 ณ ฮ") == "ฝ่ายการศึกษา สำนักงานเขตดินแดง"
+    assert unit_name("กลุ่มงาน 2 สำนักการศึกษา") == "กลุ่มงาน 2 สำนักการศึกษา"  # a number inside is the name's
 
 
 def test_a_latin_word_hyphenated_at_a_lines_end_is_one_word_again():
