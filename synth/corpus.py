@@ -88,8 +88,8 @@ def _document(rng: random.Random, world: World, i: int) -> tuple[str, str, dict]
         (text, spellings), renderings = proposal(rng, pr, district_name, people), 1
     name = f"{i:06d}_{layout}.txt"
     record = _truth(name, layout, renderings, pr, spent, schools, page, story)
-    if layout == "proposal" and spellings:  # its unit line names the district as OCR spelt it
-        record["agency_printed"] = f"สำนักงานเขต{spellings[0]}"
+    # a proposal's unit line names its district as OCR spelt it, one letter off at most: the name its office
+    # prints all the same (pr.agency_name, transform/agencies.read_as_printed)
     record["people_spelled"] = [{"person_id": pid, "name": spelled} for pid, spelled in people]
     causes = _causes(layout, pr, spent, schools, spellings, world, page, story)
     record["causes"] = causes

@@ -116,14 +116,15 @@ def parse_progress_form(text: str, source: str, titles: TitleBook, passes: Seque
     full_text = "\n".join(lines)
     networks = tuple(network_numbers(full_text))
     schools = tuple(school_mentions(full_text))
-    if passes is not None and len(passes) > 1:  # a digit OCR misread in one pass names a network of nobody's
+    read_apart = passes is not None and len(passes) > 1  # a scan's OCR passes
+    if read_apart:  # a digit OCR misread in one pass names a network of nobody's
         read_in = Counter(n for p in passes for n in set(network_numbers(p)))
         networks, left_out = beyond_stated_count(full_text, [n for n in networks if read_in[n] * 2 > len(passes)])
         if left_out:
             findings.append(Finding.of("networks_beyond_count", left_out))
         schools = within_networks(schools, networks)
     events, event_votes = network_events(_placed_notes(votes, reports), networks, findings)
-    if passes is not None and len(passes) > 1:  # what a pass says of a network it misread is said of no network
+    if read_apart:  # what a pass says of a network it misread is said of no network
         events = [e for e in events if e.network_no in networks]
     return ParsedDump(
         source_file=source, layout="progress_form", renderings=len(renderings), header=header,
