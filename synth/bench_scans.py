@@ -2,7 +2,8 @@
 with an empty OCR cache, then the truth diff of what tesseract read; a nightly run and a full refresh after it
 (the OCR cache: no page read again); and, on the first `sample` documents, the pipeline's pages/s beside
 tesseract's own on the same pages and cores (the same page images, the same passes, as many tesseract
-processes at once as the pipeline runs, each on one core).
+processes at once as the machine has parsing workers, each on one core), each read SIDE_BY_SIDE_ROUNDS times
+in turn and the best of each compared.
 
 Targets (issue 24): >= 99 % of header and fact fields right, every wrong field a NULL with a finding (no
 stated value false), people and schools pairwise P = R = 1.0; the pipeline within 10 % of tesseract alone."""
@@ -23,6 +24,10 @@ from common.settings import Settings
 from extract.documents import OcrSettings, _image_pages, _pdf_pages, sniff, tesseract_command
 from synth.scans import scans_path
 from synth.truth_diff import truth_diff
+
+# the same pages read by the pipeline and by tesseract alone this many times each, in turn; the best of each is
+# compared (tesseract alone on the same 78 readings measured 101.9-111.8 s across runs, the pipeline 112.6-114.9 s)
+SIDE_BY_SIDE_ROUNDS = 2
 
 
 def _generate_scans(corpus: Path, docs: int, seed: int) -> None:
@@ -85,17 +90,23 @@ def run_scans(work: Path, docs: int, seed: int, sample: int) -> dict:
     for d in chosen:
         shutil.copyfile(corpus / d["file"], side / d["file"])
     side_wh = work / f"scans_sample_warehouse_{sample}"
-    shutil.rmtree(side_wh, ignore_errors=True)
     sample_pages = sum(d["pages"] for d in chosen)
-    sample_run = _child_run(side, side_wh)
     ocr = OcrSettings(settings.tesseract, settings.ocr_languages, settings.ocr_passes_psm(), settings.ocr_dpi)
-    alone = tesseract_alone([side / d["file"] for d in chosen], ocr, settings.workers)
+    runs, alones = [], []
+    for _ in range(SIDE_BY_SIDE_ROUNDS):  # interleaved: a slower spell of the machine slows both alike
+        shutil.rmtree(side_wh, ignore_errors=True)  # an empty OCR cache: every page read again
+        runs.append(_child_run(side, side_wh))
+        alones.append(tesseract_alone([side / d["file"] for d in chosen], ocr, settings.workers))
+    sample_run = min(runs, key=lambda r: r["seconds"])
+    alone = min(alones, key=lambda r: r["seconds"])
     alone["pages_per_s"] = round(sample_pages / alone["seconds"], 4)  # a PNG or JPEG holds a form's pages stacked
+    alone["rounds_seconds"] = [a["seconds"] for a in alones]
     result["same_pages"] = {"docs": len(chosen), "pages": sample_pages, "pipeline_seconds": sample_run["seconds"],
+                            "pipeline_rounds_seconds": [r["seconds"] for r in runs],
                             "pipeline_pages_per_s": round(sample_pages / sample_run["seconds"], 4),
                             "tesseract_alone": alone,
                             "pipeline_vs_tesseract": round(alone["seconds"] / sample_run["seconds"], 4),
-                            "peak_rss_worker_mb": sample_run["peak_rss_worker_mb"]}
+                            "peak_rss_worker_mb": max(r["peak_rss_worker_mb"] for r in runs)}
     return result
 
 
@@ -120,7 +131,9 @@ def report_scans(r: dict) -> str:
         f"same {same['pages']} pages ({same['docs']} documents), same cores: pipeline "
         f"{same['pipeline_pages_per_s']:.3f} pages/s ({same['pipeline_seconds']} s), tesseract alone "
         f"{alone['pages_per_s']:.3f} pages/s ({alone['seconds']} s, {alone['readings']} readings): the pipeline at "
-        f"{same['pipeline_vs_tesseract'] * 100:.1f} % of tesseract's speed (target >= 90 %)",
+        f"{same['pipeline_vs_tesseract'] * 100:.1f} % of tesseract's speed (target >= 90 %); best of "
+        f"{len(alone['rounds_seconds'])} rounds in turn: pipeline {same['pipeline_rounds_seconds']} s, tesseract "
+        f"alone {alone['rounds_seconds']} s",
         f"peak RSS of the largest child process (a parsing worker or a tesseract): "
         f"{r['full']['peak_rss_worker_mb']} MB; of the run: {r['full']['peak_rss_main_mb']} MB",
         "", "truth diff of the scanned corpus", r["truth_table"],

@@ -27,6 +27,7 @@ from rapidfuzz.distance import Levenshtein
 from common.records import NO_OVERRIDES, Overrides, ParsedDump, PersonMention
 from common.settings import MatchSettings
 from common.text import UNREAD, normalize_thai, tone_skeleton, well_formed
+from transform.consensus import decide
 from transform.identity import (
     Clusters,
     Decision,
@@ -88,7 +89,9 @@ class PersonNode:
     def phone(self) -> str | None:
         if self.registry and not self.mentions:
             return self.registry.phone
-        return settled(Counter(m.phone for m in self.mentions if m.phone and UNREAD not in m.phone))
+        # the renderings' majority; a tie (a scan's passes read 1226 and 7226, their fused reading unsure) is
+        # not known
+        return decide([m.phone for m in self.mentions if m.phone and UNREAD not in m.phone])[0]  # type: ignore[return-value]
 
     @cached_property
     def gender(self) -> str | None:
@@ -103,15 +106,6 @@ class PersonNode:
     @property
     def fixed_id(self) -> str | None:
         return self.pinned_id or (self.registry.canonical_id if self.registry else None)
-
-
-def settled(counts: Counter[str]) -> str | None:
-    """The reading most renderings agree on; None when two readings tie (a scan's passes that read a phone
-    1226 and 7226, their fused reading unsure: which is right is not known)."""
-    ranked = counts.most_common(2)
-    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
-        return None
-    return ranked[0][0]
 
 
 def _shortest_first(spelling: str) -> tuple[int, str]:
