@@ -39,7 +39,7 @@ $(VENV)/.bench-installed: $(STAMP)
 bench: $(VENV)/.bench-installed
 	$(BIN)/python -m synth.bench
 
-# only the scanned corpus of make bench: 200 printed and scanned forms read by tesseract (~30 min on 2 cores)
+# only the scanned corpus of make bench: 200 printed and scanned forms read by tesseract (~19 min on 2 cores)
 bench-scans: $(VENV)/.bench-installed
 	$(BIN)/python -m synth.bench --scans-only
 
